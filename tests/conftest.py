@@ -1,0 +1,33 @@
+"""Shared pytest fixtures: small configs and a temporary cache for generated data."""
+
+import os
+
+import pytest
+import torch
+
+torch.set_num_threads(min(2, torch.get_num_threads()))
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory, monkeypatch):
+    """Generated datasets go to one per-session cache, never the user's home."""
+    cache = tmp_path_factory.getbasetemp() / "videossl-cache"
+    monkeypatch.setenv("VIDEOSSL_CACHE", str(cache))
+    yield
+
+
+def tiny_cfg_opts(**extra):
+    """Overrides for a tiny CPU classifier (R10, width 4, 4 frames at 32 px)."""
+    opts = {
+        "MODEL.ARCH": "slow", "RESNET.DEPTH": 10, "RESNET.WIDTH_PER_GROUP": 4,
+        "MODEL.NUM_CLASSES": 4, "MODEL.DROPOUT_RATE": 0.0,
+        "DATA.NUM_FRAMES": 4, "DATA.SAMPLING_RATE": 2, "DATA.TRAIN_CROP_SIZE": 32,
+        "DATA.TEST_CROP_SIZE": 32, "DATA.TRAIN_JITTER_SCALES": [32, 40],
+        "TRAIN.BATCH_SIZE": 4, "TEST.BATCH_SIZE": 4, "NUM_GPUS": 1,
+        "DATA_LOADER.NUM_WORKERS": 0, "LOG_MODEL_INFO": False, "LOG_PERIOD": 1,
+    }
+    opts.update(extra)
+    flat = []
+    for k, v in opts.items():
+        flat += [k, str(v) if not isinstance(v, str) else v]
+    return flat

@@ -1,0 +1,83 @@
+"""Map PySlowFast spellings onto videossl's canonical keys.
+
+This is the only place that knows PySlowFast's alternative spellings:
+
+* ``TASK``: ``ssl`` -> ``pretrain``; ``ssl_eval*`` -> ``linear`` when
+  ``MODEL.DETACH_FINAL_FC`` else ``finetune``; ``""`` -> ``supervised``
+  (or ``pretrain`` when an SSL method is chosen).
+* ``SSL.METHOD``: ``MODEL.MODEL_NAME: ContrastiveModel`` + ``CONTRASTIVE.TYPE``,
+  or ``MASK.ENABLE`` + ``MASK.MAE_ON`` (-> ``mae``).
+* ``DATA.DECODING_BACKEND: torchvision`` -> ``pyav`` (torchvision 0.29 has no
+  video decoder; PyAV is what its backend wrapped).
+
+Contradictory spellings (e.g. ``SSL.METHOD: byol`` with ``CONTRASTIVE.TYPE:
+moco`` under ContrastiveModel) raise ``ValueError``.
+"""
+
+CONTRASTIVE_TYPES = ("moco", "byol", "simclr", "swav")
+CANONICAL_TASKS = ("supervised", "pretrain", "linear", "finetune")
+
+
+def _method_from_pyslowfast(cfg) -> str:
+    if cfg.MODEL.MODEL_NAME == "ContrastiveModel":
+        ctype = cfg.CONTRASTIVE.TYPE
+        if ctype not in CONTRASTIVE_TYPES:
+            raise ValueError(
+                f"CONTRASTIVE.TYPE={ctype!r} is not implemented in videossl; "
+                f"choose one of {CONTRASTIVE_TYPES}"
+            )
+        return ctype
+    if cfg.MASK.ENABLE and cfg.MASK.MAE_ON:
+        return "mae"
+    if cfg.MASK.ENABLE:
+        raise ValueError(
+            "MASK.ENABLE without MASK.MAE_ON is PySlowFast's MaskFeat, which videossl "
+            "does not implement; set MASK.MAE_ON True for MAE"
+        )
+    return ""
+
+
+def apply_compat(cfg) -> None:
+    """Rewrite PySlowFast spellings in the (unfrozen) ``cfg`` in place."""
+    derived = _method_from_pyslowfast(cfg)
+    method = cfg.SSL.METHOD
+    if method and derived and method != derived:
+        raise ValueError(
+            f"SSL.METHOD={method!r} contradicts the PySlowFast spelling, which "
+            f"selects {derived!r} (MODEL.MODEL_NAME={cfg.MODEL.MODEL_NAME!r}, "
+            f"CONTRASTIVE.TYPE={cfg.CONTRASTIVE.TYPE!r}, MASK.MAE_ON={cfg.MASK.MAE_ON})"
+        )
+    method = method or derived
+
+    task = cfg.TASK
+    if task == "ssl":
+        task = "pretrain"
+    elif task.startswith("ssl_eval"):
+        task = "linear" if cfg.MODEL.DETACH_FINAL_FC else "finetune"
+    elif task == "":
+        task = "pretrain" if method not in ("", "supervised") else "supervised"
+    if task not in CANONICAL_TASKS:
+        raise ValueError(
+            f"TASK={cfg.TASK!r} is not a task; use one of {CANONICAL_TASKS} "
+            "(or PySlowFast's 'ssl' / 'ssl_eval*')"
+        )
+    if task in ("linear", "finetune", "supervised"):
+        if method not in ("", "supervised"):
+            raise ValueError(
+                f"TASK={cfg.TASK!r} trains a classifier but SSL.METHOD={method!r}; "
+                "evaluation tasks use the supervised method on a pretrained backbone"
+            )
+        method = "supervised"
+    elif not method or method == "supervised":
+        raise ValueError(
+            "TASK is pretraining but no SSL method is chosen: set SSL.METHOD "
+            "(or PySlowFast's MODEL.MODEL_NAME ContrastiveModel + CONTRASTIVE.TYPE)"
+        )
+    if task == "linear" and not cfg.MODEL.DETACH_FINAL_FC and cfg.LINEAR.PROTOCOL == "pyslowfast":
+        # The pyslowfast linear protocol *is* DETACH_FINAL_FC.
+        cfg.MODEL.DETACH_FINAL_FC = True
+    cfg.TASK = task
+    cfg.SSL.METHOD = method
+
+    if cfg.DATA.DECODING_BACKEND == "torchvision":
+        cfg.DATA.DECODING_BACKEND = "pyav"

@@ -1,0 +1,13 @@
+"""Config keys owned by the eval area (videossl-only keys; PySlowFast keys live in defaults.py)."""
+
+from fvcore.common.config import CfgNode
+
+
+def add_keys(cfg: CfgNode) -> None:
+    """Add this area's keys to `cfg` in place."""
+    cfg.LINEAR = CfgNode()
+    # Linear-probe protocol: "pyslowfast" (DETACH_FINAL_FC, BN stats update)
+    # or "coclr" (frozen eval-mode backbone, L2-norm -> BN1d -> FC).
+    cfg.LINEAR.PROTOCOL = "pyslowfast"
+    cfg.RETRIEVAL = CfgNode()
+    cfg.RETRIEVAL.TOPK = [1, 5, 10, 20, 50]

@@ -1,0 +1,6 @@
+"""The one trainer and the evaluation tasks.
+
+Import the pieces from their modules (``videossl.engine.trainer``,
+``.evaluate``, ``.launch``); this package imports nothing eagerly so leaf
+modules (schedules, optimizers) load without the data stack.
+"""

@@ -1,0 +1,7 @@
+"""Methods: one file each, registered by name; the trainer builds them with build_method(cfg)."""
+
+from . import supervised  # noqa: F401  (registers "supervised")
+from .base import Method, Progress
+from .registry import METHOD_REGISTRY, build_method, register_method
+
+__all__ = ["Method", "Progress", "METHOD_REGISTRY", "build_method", "register_method"]

@@ -1,0 +1,122 @@
+"""Supervised classification: training from scratch, linear probe and finetune.
+
+One method, three uses (the trainer does not know which):
+
+* ``supervised`` / ``finetune``: the whole network trains (dropout, the
+  classifier ``head.projection`` of PySlowFast's ResNetBasicHead);
+* ``linear`` with protocol ``pyslowfast``: features are detached before the
+  FC (``MODEL.DETACH_FINAL_FC``) while the backbone stays in train mode, so BN
+  statistics keep updating, exactly as PySlowFast's linear configs;
+* ``linear`` with protocol ``coclr``: the backbone is frozen in eval mode and
+  the head is CoCLR's ``L2-normalise -> BatchNorm1d -> dropout -> Linear``.
+"""
+
+from typing import Dict, Optional
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..models import build_model, head_spec_from_cfg
+from .base import Method
+from .registry import register_method
+
+
+class L2Norm(nn.Module):
+    def forward(self, x):
+        return F.normalize(x, dim=1)
+
+
+def coclr_linear_head(dim_in: int, num_classes: int, dropout: float) -> nn.Module:
+    """CoCLR's linear classifier: L2-norm -> BN1d (weight 1, bias 0) -> dropout -> FC."""
+    bn = nn.BatchNorm1d(dim_in)
+    fc = nn.Linear(dim_in, num_classes)
+    nn.init.normal_(fc.weight, std=0.01)
+    nn.init.zeros_(fc.bias)
+    return nn.Sequential(L2Norm(), bn, nn.Dropout(dropout), fc)
+
+
+class Supervised(Method):
+    """Cross-entropy classifier on ``views`` (all views of a sample are used as extra samples).
+
+    Args:
+        net: backbone with a classifier head attached (``build_model``).
+        freeze_backbone: keep the backbone frozen and in eval mode (coclr protocol).
+        mixup: optional ``callable(views, labels) -> (views, soft_targets)``.
+        label_smoothing: for hard-label cross entropy.
+    """
+
+    def __init__(self, net: nn.Module, freeze_backbone: bool = False, mixup=None,
+                 label_smoothing: float = 0.0):
+        super().__init__()
+        self.net = net
+        self.freeze_backbone = freeze_backbone
+        self.mixup = mixup
+        self.label_smoothing = label_smoothing
+        if freeze_backbone:
+            for name, p in self.net.named_parameters():
+                if not name.startswith("head."):
+                    p.requires_grad_(False)
+
+    @property
+    def pretrain_target(self) -> nn.Module:
+        """The module TRAIN.CHECKPOINT_FILE_PATH loads into (PySlowFast keys: s1..., head...)."""
+        return self.net
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        if self.freeze_backbone:
+            for name, child in self.net.named_children():
+                if name != "head":
+                    child.train(False)
+        return self
+
+    def _logits(self, x: torch.Tensor) -> torch.Tensor:
+        if self.freeze_backbone:
+            with torch.no_grad():
+                feats = self.net.forward_features(x)
+            return self.net.head(feats)
+        return self.net(x)
+
+    def forward(self, batch: Dict) -> Dict[str, torch.Tensor]:
+        views = batch["views"]
+        labels = batch["label"]
+        if self.mixup is not None:
+            views, targets = self.mixup(views, labels)
+        x = torch.cat(views, dim=0)
+        logits = self._logits(x)
+        if self.mixup is not None:
+            targets = torch.cat([targets] * (x.shape[0] // targets.shape[0]), dim=0)
+            loss = torch.sum(-targets * F.log_softmax(logits, dim=-1), dim=-1).mean()
+            return {"loss": loss}
+        y = labels.repeat(len(views))
+        loss = F.cross_entropy(logits, y, label_smoothing=self.label_smoothing)
+        top1_err = (logits.argmax(1) != y).float().mean() * 100.0
+        return {"loss": loss, "top1_err": top1_err.detach()}
+
+    def predict(self, batch: Dict) -> torch.Tensor:
+        return self._logits(batch["views"][0])
+
+    def features(self, batch: Dict) -> torch.Tensor:
+        return self.net.forward_features(batch["views"][0])
+
+    def no_weight_decay_names(self):
+        inner = getattr(self.net, "no_weight_decay", None)
+        return {f"net.{n}" for n in inner()} if callable(inner) else set()
+
+
+@register_method("supervised")
+def build(cfg) -> Supervised:
+    """Classifier for TASK supervised / linear / finetune."""
+    coclr = cfg.TASK == "linear" and cfg.LINEAR.PROTOCOL == "coclr"
+    spec = head_spec_from_cfg(cfg)
+    net = build_model(cfg, spec)
+    if coclr:
+        net.head = coclr_linear_head(net.feature_dim, cfg.MODEL.NUM_CLASSES, cfg.MODEL.DROPOUT_RATE)
+    mixup = None
+    if cfg.MIXUP.ENABLE:
+        from ..data.mixup import build_mixup
+
+        mixup = build_mixup(cfg)
+    return Supervised(net, freeze_backbone=coclr, mixup=mixup,
+                      label_smoothing=0.0 if cfg.MIXUP.ENABLE else 0.0)

@@ -1,0 +1,104 @@
+"""Model builders: the only code in ``videossl.models`` that reads the config.
+
+``build_backbone(cfg)`` returns a network with ``forward_features(x) -> B x D``,
+an integer ``feature_dim`` and a ``head`` attribute (None until attached);
+``build_model(cfg, head)`` attaches a :class:`~videossl.models.heads.VideoHead`
+so the parameter names match PySlowFast (``head.projection...``).
+"""
+
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
+
+from fvcore.common.registry import Registry
+from torch import nn
+
+from .heads import VideoHead
+from .resnet import ResNet3D
+from .sync_bn import AllReduceSyncBatchNorm, convert_sync_batchnorm
+
+ARCH_REGISTRY = Registry("ARCH")
+ARCH_REGISTRY.__doc__ = "Maps MODEL.ARCH to build(cfg) -> backbone."
+
+
+def register_arch(*names: str):
+    """Decorator registering ``fn(cfg) -> backbone`` under each of ``names``."""
+
+    def deco(fn):
+        for name in names:
+            ARCH_REGISTRY._do_register(name, fn)
+        return fn
+
+    return deco
+
+
+@dataclass(frozen=True)
+class HeadSpec:
+    """What head to put on a backbone (plain values; see VideoHead)."""
+
+    num_classes: int
+    dropout: float = 0.0
+    num_mlp_layers: int = 1
+    mlp_dim: int = 2048
+    bn_mlp: bool = False
+    sync_bn_mlp: bool = False
+    predictor_depths: Sequence[int] = field(default_factory=tuple)
+    detach: bool = False
+    init_std: float = 0.01
+
+
+@register_arch("slow", "c2d", "i3d", "resnet")
+def build_resnet(cfg) -> ResNet3D:
+    """PySlowFast single-pathway ResNet from RESNET.* (``resnet`` means ``slow``)."""
+    arch = "slow" if cfg.MODEL.ARCH == "resnet" else cfg.MODEL.ARCH
+    return ResNet3D(
+        depth=cfg.RESNET.DEPTH,
+        arch=arch,
+        in_channels=cfg.DATA.INPUT_CHANNEL_NUM[0],
+        width_per_group=cfg.RESNET.WIDTH_PER_GROUP,
+        num_groups=cfg.RESNET.NUM_GROUPS,
+        trans_func=cfg.RESNET.TRANS_FUNC,
+        num_block_temp_kernel=[k[0] for k in cfg.RESNET.NUM_BLOCK_TEMP_KERNEL],
+        spatial_strides=[s[0] for s in cfg.RESNET.SPATIAL_STRIDES],
+        spatial_dilations=[d[0] for d in cfg.RESNET.SPATIAL_DILATIONS],
+        stride_1x1=cfg.RESNET.STRIDE_1X1,
+        inplace_relu=cfg.RESNET.INPLACE_RELU,
+        zero_init_final_bn=cfg.RESNET.ZERO_INIT_FINAL_BN,
+    )
+
+
+def build_backbone(cfg) -> nn.Module:
+    """Backbone for ``cfg.MODEL.ARCH`` (no head), sync BN applied per ``BN.NORM_TYPE``."""
+    arch = cfg.MODEL.ARCH
+    if arch not in ARCH_REGISTRY:
+        known = sorted(k for k, _ in ARCH_REGISTRY)
+        raise ValueError(f"MODEL.ARCH={arch!r} is not a known backbone; known: {known}")
+    net = ARCH_REGISTRY.get(arch)(cfg)
+    if cfg.BN.NORM_TYPE == "sync_batchnorm":
+        net = convert_sync_batchnorm(net)
+    return net
+
+
+def head_spec_from_cfg(cfg, num_classes: Optional[int] = None) -> HeadSpec:
+    """A classifier head per MODEL.* (dropout, FC init, DETACH_FINAL_FC)."""
+    return HeadSpec(
+        num_classes=num_classes or cfg.MODEL.NUM_CLASSES,
+        dropout=cfg.MODEL.DROPOUT_RATE,
+        detach=cfg.MODEL.DETACH_FINAL_FC,
+        init_std=cfg.MODEL.FC_INIT_STD,
+    )
+
+
+def build_head(dim_in: int, spec: HeadSpec) -> VideoHead:
+    norm_layer = AllReduceSyncBatchNorm if spec.sync_bn_mlp else nn.BatchNorm1d
+    return VideoHead(
+        dim_in, spec.num_classes, dropout=spec.dropout, num_mlp_layers=spec.num_mlp_layers,
+        mlp_dim=spec.mlp_dim, bn_mlp=spec.bn_mlp, norm_layer=norm_layer,
+        predictor_depths=tuple(spec.predictor_depths), detach=spec.detach, init_std=spec.init_std,
+    )
+
+
+def build_model(cfg, head: Optional[HeadSpec] = None) -> nn.Module:
+    """Backbone with ``head`` attached (default: the classifier of head_spec_from_cfg)."""
+    net = build_backbone(cfg)
+    net.head = build_head(net.feature_dim, head or head_spec_from_cfg(cfg))
+    return net

@@ -1,0 +1,1 @@
+"""Utilities: distributed helpers, checkpoint I/O, logging, meters."""

@@ -1,0 +1,78 @@
+"""torch.distributed helpers that also work when nothing is initialised (1 process)."""
+
+import os
+from typing import List, Optional
+
+import torch
+import torch.distributed as dist
+import torch.distributed.nn.functional as dist_nn
+
+
+def is_dist() -> bool:
+    return dist.is_available() and dist.is_initialized()
+
+
+def get_rank() -> int:
+    return dist.get_rank() if is_dist() else 0
+
+
+def get_world_size() -> int:
+    return dist.get_world_size() if is_dist() else 1
+
+
+def get_local_rank() -> int:
+    return int(os.environ.get("LOCAL_RANK", get_rank()))
+
+
+def is_main_process() -> bool:
+    return get_rank() == 0
+
+
+def barrier() -> None:
+    if is_dist():
+        dist.barrier()
+
+
+def all_reduce_sum(tensor: torch.Tensor) -> torch.Tensor:
+    """Sum over ranks, differentiable (backward sums gradients over ranks)."""
+    if not is_dist() or get_world_size() == 1:
+        return tensor
+    return dist_nn.all_reduce(tensor, op=dist.ReduceOp.SUM)
+
+
+def all_gather_with_grad(tensor: torch.Tensor) -> torch.Tensor:
+    """Concatenate ``tensor`` (N x ...) from all ranks along dim 0, keeping gradients.
+
+    The backward pass sums each rank's gradient contributions and returns this
+    rank's slice, so a loss computed on the gathered tensor by every rank
+    (and averaged by DDP) gives the same gradient as one process.
+    """
+    if not is_dist() or get_world_size() == 1:
+        return tensor
+    return torch.cat(dist_nn.all_gather(tensor), dim=0)
+
+
+@torch.no_grad()
+def all_gather_no_grad(tensor: torch.Tensor) -> torch.Tensor:
+    """Concatenate equal-shaped tensors from all ranks along dim 0 (no gradient)."""
+    if not is_dist() or get_world_size() == 1:
+        return tensor
+    out = [torch.empty_like(tensor) for _ in range(get_world_size())]
+    dist.all_gather(out, tensor.contiguous())
+    return torch.cat(out, dim=0)
+
+
+def all_gather_object(obj) -> List:
+    if not is_dist() or get_world_size() == 1:
+        return [obj]
+    out: List[Optional[object]] = [None] * get_world_size()
+    dist.all_gather_object(out, obj)
+    return out
+
+
+def broadcast_object(obj, src: int = 0):
+    if not is_dist() or get_world_size() == 1:
+        return obj
+    box = [obj]
+    dist.broadcast_object_list(box, src=src)
+    return box[0]

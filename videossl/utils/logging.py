@@ -1,0 +1,51 @@
+"""Logging: rank-0 console + ``OUTPUT_DIR/stdout.log``, PySlowFast ``json_stats`` lines."""
+
+import json
+import logging
+import math
+import os
+import sys
+
+from . import distributed as du
+
+_LOGGER_NAME = "videossl"
+
+
+def setup_logging(output_dir: str = "") -> logging.Logger:
+    """Configure the ``videossl`` logger: INFO on rank 0 (stdout + stdout.log), ERROR elsewhere."""
+    logger = logging.getLogger(_LOGGER_NAME)
+    logger.handlers.clear()
+    logger.propagate = False
+    fmt = logging.Formatter("[%(asctime)s %(filename)s:%(lineno)d] %(message)s", "%m/%d %H:%M:%S")
+    if du.is_main_process():
+        logger.setLevel(logging.INFO)
+        console = logging.StreamHandler(sys.stdout)
+        console.setFormatter(fmt)
+        logger.addHandler(console)
+        if output_dir:
+            os.makedirs(output_dir, exist_ok=True)
+            fh = logging.FileHandler(os.path.join(output_dir, "stdout.log"))
+            fh.setFormatter(fmt)
+            logger.addHandler(fh)
+    else:
+        logger.setLevel(logging.ERROR)
+        logger.addHandler(logging.StreamHandler(sys.stderr))
+    return logger
+
+
+def get_logger(name: str = "") -> logging.Logger:
+    return logging.getLogger(_LOGGER_NAME + ("." + name if name else ""))
+
+
+def _round(v):
+    if isinstance(v, float):
+        if math.isnan(v) or math.isinf(v):
+            return str(v)
+        return float(f"{v:.6g}")
+    return v
+
+
+def log_json_stats(stats: dict) -> None:
+    """Log ``json_stats: {...}`` exactly as PySlowFast formats it (one line, sorted keys)."""
+    stats = {k: _round(v) for k, v in stats.items()}
+    get_logger().info("json_stats: %s", json.dumps(stats, sort_keys=True))

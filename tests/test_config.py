@@ -21,6 +21,13 @@ def test_files_merge_in_order_then_overrides(tmp_path):
     assert cfg.is_frozen()
 
 
+def test_yaml_strings_are_literal_evaluated_like_yacs(tmp_path):
+    path = _write(tmp_path, "wd.yaml", "SOLVER:\n  WEIGHT_DECAY: 1e-6\nTRAIN:\n  CHECKPOINT_CLEAR_NAME_PATTERN: ('backbone.',)\n")
+    cfg = load_config([path])
+    assert cfg.SOLVER.WEIGHT_DECAY == 1e-6
+    assert tuple(cfg.TRAIN.CHECKPOINT_CLEAR_NAME_PATTERN) == ("backbone.",)
+
+
 def test_duplicate_yaml_key_last_wins(tmp_path):
     a = _write(tmp_path, "dup.yaml", "SOLVER:\n  BASE_LR: 0.1\n  BASE_LR: 1.2\n")
     assert load_config([a]).SOLVER.BASE_LR == 1.2

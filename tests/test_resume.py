@@ -79,3 +79,23 @@ def test_kill_and_resume_is_exact(tmp_path):
         assert torch.equal(ref_state[key], run_state[key]), key
     with open(os.path.join(run_dir, "stdout.log")) as f:
         assert "resumed from" in f.read()
+
+
+@pytest.mark.timeout(300)
+def test_preemption_signal_checkpoints_then_resumes(tmp_path):
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    run_dir = str(tmp_path / "run")
+    cmd = _cmd(run_dir) + ["TRAIN.CHECKPOINT_ITER_PERIOD", "0", "TRAIN.CHECKPOINT_PERIOD", "5"]
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    seen_iters = 0
+    for line in proc.stdout:  # wait for the second logged iteration, then preempt
+        seen_iters += '"_type": "train_iter"' in line
+        if seen_iters == 2:
+            proc.send_signal(signal.SIGUSR1)
+            break
+    proc.communicate(timeout=120)
+    assert proc.returncode != 0
+    names = os.listdir(os.path.join(run_dir, "checkpoints"))
+    assert len(names) == 1 and "_iter_" in names[0], names  # written on the signal, mid-epoch
+    subprocess.run(cmd, check=True, env=env, cwd=ROOT, capture_output=True)
+    assert len(_losses(run_dir)) == 8

@@ -65,6 +65,8 @@ def _merge_checked(dst: CfgNode, src: dict, root: CfgNode, source: str, prefix: 
                 raise ConfigError(f"{source}: {full_key} is a section, got {value!r}")
             _merge_checked(original, value, root, source, full_key + ".")
         else:
+            if isinstance(value, str):  # YACS literal-evaluates YAML strings ("1e-4" -> 1e-4)
+                value = CfgNode._decode_cfg_value(value)
             dst[key] = _coerce(value, original, full_key, source)
 
 

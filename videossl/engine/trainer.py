@@ -15,10 +15,11 @@ iterations; ``TRAIN.AUTO_RESUME`` continues from the last one exactly.
 """
 
 import contextlib
-import math
 import os
 import resource
+import signal
 import sys
+import threading
 import time
 from typing import Dict, Optional
 
@@ -43,6 +44,30 @@ TASK_PREFIX = {"pretrain": "ssl", "linear": "ssl_eval", "finetune": "finetune", 
 
 class NonFiniteLossError(FloatingPointError):
     """Raised when the loss is NaN/inf (or explodes); the last good checkpoint is kept."""
+
+
+class Preempted(SystemExit):
+    """Raised after a checkpoint was written because SIGTERM/SIGUSR1 arrived (SLURM preemption)."""
+
+
+class _PreemptionFlag:
+    """Set by SIGTERM / SIGUSR1; checked (and agreed over ranks) after each iteration."""
+
+    def __init__(self):
+        self.requested = False
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGUSR1):
+                signal.signal(sig, self._handler)
+
+    def _handler(self, signum, frame):
+        self.requested = True
+
+    def agreed(self, device) -> bool:
+        flag = torch.tensor([1.0 if self.requested else 0.0])
+        if du.get_world_size() > 1:
+            flag = flag.to(device)
+            torch.distributed.all_reduce(flag)
+        return bool(flag.item() > 0)
 
 
 def _peak_memory_mb(device: torch.device) -> float:
@@ -94,6 +119,7 @@ class Trainer:
         self.prefix = TASK_PREFIX[cfg.TASK]
         self.start_epoch, self.start_iter, self.global_iter = 0, 0, 0
         self.last_checkpoint: Optional[str] = None
+        self.preemption = _PreemptionFlag()
         self.tb = None
         if cfg.TENSORBOARD.ENABLE and du.is_main_process():
             from torch.utils.tensorboard import SummaryWriter
@@ -306,6 +332,10 @@ class Trainer:
                 bar.set_postfix(loss=f"{stats['loss']:.4f}", lr=f"{stats['lr']:.3g}")
                 bar.update(1)
             period = cfg.TRAIN.CHECKPOINT_ITER_PERIOD
+            if self.preemption.agreed(self.device):
+                path = self.save(epoch, it + 1) if it + 1 < total else self.save(epoch + 1, 0)
+                logger.info("preemption signal: checkpoint %s written, exiting for requeue", path)
+                raise Preempted(143)
             if period > 0 and (it + 1) % period == 0 and it + 1 < total:
                 self.save(epoch, it + 1)
             data_start = time.perf_counter()

@@ -1,0 +1,82 @@
+"""Nearest-neighbour video retrieval, the CoCLR / ViCC protocol (pure functions, no config).
+
+Protocol (CoCLR ``eval/main_classifier.py --retrieval``, reused by ViCC):
+
+1. per video, the mean of the L2-normalised features of its windows
+   (:func:`video_features`);
+2. the gallery (train split) and the queries (test split) are each
+   mean-centred over their own set, then L2-normalised;
+3. similarity is the cosine; a query is a hit at k when any of its k most
+   similar gallery videos has the query's class.  Recall@k is the percentage
+   of hit queries (:func:`retrieval_recall`).
+
+Distributed use: the caller gathers features first; these functions are local.
+"""
+
+from typing import Dict, Optional, Sequence
+
+import torch
+import torch.nn.functional as F
+
+
+def video_features(window_feats: torch.Tensor, video_idx: torch.Tensor,
+                   num_videos: Optional[int] = None) -> torch.Tensor:
+    """V x D per-video mean of the L2-normalised window features.
+
+    Args:
+        window_feats: N x D features, one row per window (clip/crop) of a video.
+        video_idx: N video indices in ``[0, num_videos)``.
+        num_videos: V (default ``max(video_idx) + 1``); every video needs a window.
+    """
+    if window_feats.shape[0] != video_idx.shape[0]:
+        raise ValueError(f"{window_feats.shape[0]} windows but {video_idx.shape[0]} video indices")
+    num_videos = int(video_idx.max()) + 1 if num_videos is None else num_videos
+    feats = F.normalize(window_feats.float(), dim=1)
+    summed = torch.zeros(num_videos, feats.shape[1], dtype=feats.dtype, device=feats.device)
+    summed.index_add_(0, video_idx.long(), feats)
+    counts = torch.bincount(video_idx.long(), minlength=num_videos)
+    if (counts == 0).any():
+        missing = torch.nonzero(counts == 0).flatten()[:10].tolist()
+        raise ValueError(f"videos without any window feature (first ones: {missing})")
+    return summed / counts[:, None].to(feats.dtype)
+
+
+def _centre_normalise(x: torch.Tensor) -> torch.Tensor:
+    x = x.double()
+    return F.normalize(x - x.mean(dim=0, keepdim=True), dim=1)
+
+
+@torch.no_grad()
+def retrieval_recall(gallery_feats: torch.Tensor, gallery_labels: torch.Tensor,
+                     query_feats: torch.Tensor, query_labels: torch.Tensor,
+                     topk: Sequence[int] = (1, 5, 10, 20, 50),
+                     chunk_size: int = 1024) -> Dict[str, float]:
+    """Recall@k in percent: ``{"R@1": ..., "R@5": ..., ...}``.
+
+    Args:
+        gallery_feats: G x D per-video features of the gallery (train split).
+        gallery_labels: G class labels.
+        query_feats: Q x D per-video features of the queries (test split).
+        query_labels: Q class labels.
+        topk: the k values (each clamped to G).
+        chunk_size: queries processed at once.
+
+    Each feature set is mean-centred over itself and L2-normalised; the
+    similarity is the dot product (cosine) in float64.
+    """
+    if gallery_feats.shape[0] != gallery_labels.shape[0] or query_feats.shape[0] != query_labels.shape[0]:
+        raise ValueError("features and labels must have the same number of rows")
+    g = _centre_normalise(gallery_feats)
+    q = _centre_normalise(query_feats)
+    g_labels = gallery_labels.long().to(g.device)
+    q_labels = query_labels.long().to(g.device)
+    kmax = min(max(topk), g.shape[0])
+    hits = {k: 0 for k in topk}
+    for start in range(0, q.shape[0], chunk_size):
+        sim = q[start:start + chunk_size] @ g.t()
+        idx = sim.topk(kmax, dim=1, largest=True, sorted=True).indices
+        match = g_labels[idx] == q_labels[start:start + chunk_size, None]
+        for k in topk:
+            hits[k] += int(match[:, :min(k, kmax)].any(dim=1).sum())
+    n = max(q.shape[0], 1)
+    return {f"R@{k}": 100.0 * hits[k] / n for k in topk}

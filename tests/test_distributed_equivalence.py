@@ -65,7 +65,11 @@ def _spawned(rank, world, init_file, out_dir):
 
 @pytest.mark.timeout(120)
 def test_sync_bn_one_vs_two_processes(tmp_path):
-    _one_step(0, 1, str(tmp_path))
+    default_dtype = torch.get_default_dtype()
+    try:
+        _one_step(0, 1, str(tmp_path))
+    finally:
+        torch.set_default_dtype(default_dtype)
     mp.spawn(_spawned, args=(2, str(tmp_path / "init"), str(tmp_path)), nprocs=2, join=True)
     one = torch.load(tmp_path / "result_1.pt")
     two = torch.load(tmp_path / "result_2.pt")

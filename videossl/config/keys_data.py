@@ -1,8 +1,33 @@
-"""Config keys owned by the data area (videossl-only keys; PySlowFast keys live in defaults.py)."""
+"""Config keys owned by the data area (videossl-only keys; PySlowFast keys live in defaults.py).
+
+``DATA.PATH_TO_FLOW_DIR`` ("")
+    Root of the optical-flow frames used when ``DATA.USE_FLOW``: the flow of
+    video ``a/b.mp4`` (its path as written in the file list) is the folder
+    ``<root>/a/b/`` of ``flow_%05d.jpg`` (CoCLR encoding, see
+    ``videossl/data/flow.py``).  "" means ``<DATA.PATH_TO_DATA_DIR>/flow``.
+``DATA.FLOW_COLOR_AUG`` (True)
+    Apply the clip's colour augmentation to its flow too (CoCLR feeds flow
+    exactly like RGB); crops and flips are always shared.
+``DATA.FRAME_FPS`` (30.0)
+    Frame rate of videos stored as folders of per-frame images (folders carry
+    no timing).
+``DATA.DECODE_MAX_SHORT_SIDE`` (0)
+    If > 0, frames are downscaled while decoding so their short side is at
+    most this (never upscaled); 0 keeps the stored size.  Useful for
+    datasets that were not resized beforehand.
+``DATA.TEMPORAL_SAMPLING`` ("")
+    "clip": contiguous clips (PySlowFast's Kinetics sampling); "segment":
+    TSN segments (one frame per segment, PySlowFast's SSv2); "" = the
+    dataset's default ("segment" for ssv2, else "clip").
+"""
 
 from fvcore.common.config import CfgNode
 
 
 def add_keys(cfg: CfgNode) -> None:
     """Add this area's keys to `cfg` in place."""
-    del cfg  # no keys yet
+    cfg.DATA.PATH_TO_FLOW_DIR = ""
+    cfg.DATA.FLOW_COLOR_AUG = True
+    cfg.DATA.FRAME_FPS = 30.0
+    cfg.DATA.DECODE_MAX_SHORT_SIDE = 0
+    cfg.DATA.TEMPORAL_SAMPLING = ""

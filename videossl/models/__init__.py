@@ -3,10 +3,15 @@
 from .build import ARCH_REGISTRY, HeadSpec, build_backbone, build_head, build_model, head_spec_from_cfg, register_arch
 from .heads import MLPHead, VideoHead
 from .resnet import ResNet3D
+from .s3d import S3D  # registers MODEL.ARCH "s3d", "s3dg"
+from .r2plus1d import R2Plus1D, R2Plus1DNet  # registers "r2plus1d_{10,18,34}", "r21d_vcop"
+from .convert import LoadReport, extract_backbone, load_pretrained, register_source
 from .sync_bn import AllReduceSyncBatchNorm, convert_sync_batchnorm
+from . import vit  # noqa: F401,E402  (registers MODEL.ARCH "vit", "mvit", "maskmvit")
 
 __all__ = [
     "ARCH_REGISTRY", "HeadSpec", "build_backbone", "build_head", "build_model", "head_spec_from_cfg",
     "register_arch", "MLPHead", "VideoHead", "ResNet3D", "AllReduceSyncBatchNorm",
-    "convert_sync_batchnorm",
+    "convert_sync_batchnorm", "S3D", "R2Plus1D", "R2Plus1DNet", "LoadReport", "extract_backbone",
+    "load_pretrained", "register_source",
 ]

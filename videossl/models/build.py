@@ -46,7 +46,7 @@ class HeadSpec:
     init_std: float = 0.01
 
 
-@register_arch("slow", "c2d", "i3d", "resnet")
+@register_arch("slow", "c2d", "i3d", "slow_c2d", "slow_i3d", "2d", "resnet")
 def build_resnet(cfg) -> ResNet3D:
     """PySlowFast single-pathway ResNet from RESNET.* (``resnet`` means ``slow``)."""
     arch = "slow" if cfg.MODEL.ARCH == "resnet" else cfg.MODEL.ARCH
@@ -63,6 +63,7 @@ def build_resnet(cfg) -> ResNet3D:
         stride_1x1=cfg.RESNET.STRIDE_1X1,
         inplace_relu=cfg.RESNET.INPLACE_RELU,
         zero_init_final_bn=cfg.RESNET.ZERO_INIT_FINAL_BN,
+        zero_init_final_conv=cfg.RESNET.ZERO_INIT_FINAL_CONV,
     )
 
 

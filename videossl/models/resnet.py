@@ -7,22 +7,52 @@ Module names follow PySlowFast's ``video_model_builder.ResNet`` so its
 
 Depths: 10 (1-1-1-1, videossl's CPU size), 18 (2-2-2-2), 50 (3-4-6-3),
 101 (3-4-23-3).  ``width_per_group`` scales every stage, so a narrow R10 runs
-on a CPU in seconds.
+on a CPU in seconds.  As in PySlowFast, the stage widths do not depend on the
+transform: R18 with ``basic_transform`` keeps the 256..2048 channels.
+
+Archs and their temporal structure are PySlowFast's ``_TEMPORAL_KERNEL_BASIS``
+and ``_POOL1`` tables: ``slow`` (Tx1x1 kernels T=3 in res4/res5 only, no
+temporal pooling), ``c2d``/``slow_c2d``/``2d`` (no temporal kernels), ``i3d``/
+``slow_i3d`` (stem T=5, per-block kernels cycling through [3], [3, 1], [3, 1],
+[1, 3]).  ``c2d`` and ``i3d`` halve T after res2 (``pathway0_pool`` 2x1x1).
 """
 
-from typing import Sequence
+from typing import List, Sequence
 
 import torch
 from torch import nn
 
 STAGE_DEPTH = {10: (1, 1, 1, 1), 18: (2, 2, 2, 2), 50: (3, 4, 6, 3), 101: (3, 4, 23, 3)}
 
-# Temporal kernel per stage (stem, res2..res5) for each single-pathway arch.
+# Temporal kernel basis per stage (stem, res2..res5) for each single-pathway
+# arch: block i of a stage uses basis[i % len(basis)] (PySlowFast semantics).
+_NO_TIME = ((1,), (1,), (1,), (1,), (1,))
+_I3D = ((5,), (3,), (3, 1), (3, 1), (1, 3))
 TEMPORAL_KERNEL = {
-    "slow": (1, 1, 1, 3, 3),
-    "c2d": (1, 1, 1, 1, 1),
-    "i3d": (5, 3, 3, 3, 3),
+    "slow": ((1,), (1,), (1,), (3,), (3,)),
+    "c2d": _NO_TIME,
+    "slow_c2d": _NO_TIME,
+    "2d": _NO_TIME,
+    "i3d": _I3D,
+    "slow_i3d": _I3D,
 }
+# Temporal max-pool kernel (= stride) between res2 and res3 (PySlowFast _POOL1).
+POOL1_TEMPORAL = {"slow": 1, "c2d": 2, "slow_c2d": 1, "2d": 1, "i3d": 2, "slow_i3d": 1}
+
+
+def block_temporal_kernels(basis: Sequence[int], num_blocks: int, num_block_temp_kernel: int) -> List[int]:
+    """Temporal kernel of each block of a stage (PySlowFast ``ResStage``).
+
+    The basis is repeated over the blocks and cut after the first
+    ``num_block_temp_kernel`` blocks; later blocks get kernel 1.  E.g. i3d res3
+    (basis [3, 1], 4 blocks, all with temporal kernels) -> [3, 1, 3, 1].
+    Unlike PySlowFast (which asserts), a count above ``num_blocks`` is clipped,
+    so the default ``NUM_BLOCK_TEMP_KERNEL`` [[3],[4],[6],[3]] also serves R10/R18.
+    """
+    if num_block_temp_kernel < 0:
+        raise ValueError(f"RESNET.NUM_BLOCK_TEMP_KERNEL entries must be >= 0, got {num_block_temp_kernel}")
+    n = min(num_block_temp_kernel, num_blocks)
+    return (list(basis) * num_blocks)[:n] + [1] * (num_blocks - n)
 
 
 class BottleneckTransform(nn.Module):
@@ -41,6 +71,7 @@ class BottleneckTransform(nn.Module):
         self.b_bn = nn.BatchNorm3d(dim_inner, eps=eps, momentum=bn_mmt)
         self.b_relu = nn.ReLU(inplace=inplace_relu)
         self.c = nn.Conv3d(dim_inner, dim_out, 1, bias=False)
+        self.c.final_conv = True
         self.c_bn = nn.BatchNorm3d(dim_out, eps=eps, momentum=bn_mmt)
         self.c_bn.transform_final_bn = True
 
@@ -63,6 +94,7 @@ class BasicTransform(nn.Module):
         self.a_relu = nn.ReLU(inplace=inplace_relu)
         self.b = nn.Conv3d(dim_out, dim_out, (1, 3, 3), 1, (0, dilation, dilation),
                            dilation=(1, dilation, dilation), bias=False)
+        self.b.final_conv = True
         self.b_bn = nn.BatchNorm3d(dim_out, eps=eps, momentum=bn_mmt)
         self.b_bn.transform_final_bn = True
 
@@ -92,13 +124,18 @@ class ResBlock(nn.Module):
 
 
 class ResStage(nn.Module):
-    """One stage (single pathway): blocks named ``pathway0_res{i}``."""
+    """One stage (single pathway): blocks named ``pathway0_res{i}``.
+
+    ``temp_kernel`` is the stage's kernel basis (an int or a sequence, see
+    :func:`block_temporal_kernels`).
+    """
 
     def __init__(self, transform, dim_in, dim_out, dim_inner, num_blocks, temp_kernel,
                  num_block_temp_kernel, stride, **kwargs):
         super().__init__()
-        for i in range(num_blocks):
-            tk = temp_kernel if i < num_block_temp_kernel else 1
+        basis = (temp_kernel,) if isinstance(temp_kernel, int) else tuple(temp_kernel)
+        kernels = block_temporal_kernels(basis, num_blocks, num_block_temp_kernel)
+        for i, tk in enumerate(kernels):
             block = ResBlock(transform, dim_in if i == 0 else dim_out, dim_out,
                              stride if i == 0 else 1, dim_inner=dim_inner, temp_kernel=tk, **kwargs)
             self.add_module(f"pathway0_res{i}", block)
@@ -140,8 +177,13 @@ class ResNet3D(nn.Module):
     """Single-pathway 3D ResNet backbone (Slow-only by default).
 
     ``forward_features(x)``: B x C x T x H x W -> B x feature_dim (global
-    average pool of res5).  ``forward`` additionally applies ``self.head``
-    when one is attached (see :func:`videossl.models.build_model`).
+    average pool of res5; feature_dim = 32 * width_per_group, 2048 for R50).
+    ``forward`` additionally applies ``self.head`` when one is attached (see
+    :func:`videossl.models.build_model`).  Spatial size shrinks 32x (with the
+    default strides); T is kept, except ``c2d``/``i3d`` halve it after res2.
+    Weight init is PySlowFast's: MSRA fill for convs, BN weight 1 (0 for the
+    last BN of each transform with ``zero_init_final_bn``), last conv of each
+    transform zero with ``zero_init_final_conv``.
     """
 
     def __init__(self, depth: int = 50, arch: str = "slow", in_channels: int = 3,
@@ -151,7 +193,7 @@ class ResNet3D(nn.Module):
                  spatial_strides: Sequence[int] = (1, 2, 2, 2),
                  spatial_dilations: Sequence[int] = (1, 1, 1, 1),
                  stride_1x1: bool = False, inplace_relu: bool = True,
-                 zero_init_final_bn: bool = False):
+                 zero_init_final_bn: bool = False, zero_init_final_conv: bool = False):
         super().__init__()
         if depth not in STAGE_DEPTH:
             raise ValueError(f"RESNET.DEPTH={depth} is not one of {sorted(STAGE_DEPTH)}")
@@ -162,7 +204,7 @@ class ResNet3D(nn.Module):
         tk = TEMPORAL_KERNEL[arch]
         width = width_per_group
         dim_inner = num_groups * width_per_group
-        self.s1 = VideoModelStem(in_channels, width, tk[0], inplace_relu=inplace_relu)
+        self.s1 = VideoModelStem(in_channels, width, tk[0][0], inplace_relu=inplace_relu)
         dim_in = width
         for stage, blocks in enumerate(STAGE_DEPTH[depth]):
             dim_out = width * 4 * 2**stage
@@ -172,17 +214,21 @@ class ResNet3D(nn.Module):
                 dilation=spatial_dilations[stage], stride_1x1=stride_1x1, inplace_relu=inplace_relu,
             ))
             if stage == 0:
-                self.pathway0_pool = nn.MaxPool3d(1, 1, 0)
+                pt = POOL1_TEMPORAL[arch]
+                self.pathway0_pool = nn.MaxPool3d((pt, 1, 1), (pt, 1, 1), 0)
             dim_in = dim_out
         self.feature_dim = dim_in
         self.pool = nn.AdaptiveAvgPool3d(1)
         self.head = None
-        self._init_weights(zero_init_final_bn)
+        self._init_weights(zero_init_final_bn, zero_init_final_conv)
 
-    def _init_weights(self, zero_init_final_bn: bool) -> None:
+    def _init_weights(self, zero_init_final_bn: bool, zero_init_final_conv: bool = False) -> None:
         for m in self.modules():
             if isinstance(m, nn.Conv3d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+                if getattr(m, "final_conv", False) and zero_init_final_conv:
+                    nn.init.zeros_(m.weight)
+                else:
+                    nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
             elif isinstance(m, nn.BatchNorm3d):
                 final = getattr(m, "transform_final_bn", False) and zero_init_final_bn
                 nn.init.constant_(m.weight, 0.0 if final else 1.0)

@@ -1,0 +1,100 @@
+"""PyAV reader: exact frames, keyframe seeking, one pass, clear errors; frame folders."""
+
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from videossl.data.decoding import DecodeError, open_video
+from videossl.data.decoding.pyav_reader import PyAVReader
+from videossl.data.fixtures import frame_numbers, numbered_frames, write_frame_folder, write_numbered_video
+from videossl.data.video_writer import write_video
+
+
+@pytest.fixture(scope="module")
+def videos(tmp_path_factory):
+    d = tmp_path_factory.mktemp("dec")
+    return {
+        "g16": write_numbered_video(str(d / "g16.mp4"), 60, gop=16),
+        "g250": write_numbered_video(str(d / "g250.mp4"), 60, gop=250),
+        "g8_long": write_numbered_video(str(d / "g8.mp4"), 60, gop=8),
+        "bframes": _lossy_with_bframes(str(d / "bf.mp4")),
+    }
+
+
+def _lossy_with_bframes(path):
+    write_video(path, numbered_frames(60), gop=12, crf=20, bframes=3)
+    return path
+
+
+def test_metadata_and_shapes(videos):
+    with open_video(videos["g16"]) as r:
+        assert r.num_frames == 60 and r.fps == pytest.approx(30.0)
+        out = r.read([0, 5, 59])
+    assert out.shape == (3, 32, 48, 3) and out.dtype == torch.uint8
+
+
+@pytest.mark.parametrize("name", ["g16", "g250", "g8_long", "bframes"])
+def test_read_returns_exactly_the_requested_frames(videos, name):
+    idx = [41, 3, 3, 17, 18, 59, 0, 40]
+    with open_video(videos[name]) as r:
+        got = frame_numbers(r.read(idx))
+    assert got == idx
+
+
+def test_seeks_to_keyframe_and_skips_gaps(videos):
+    # late frames only: the reader must seek, not decode from frame 0
+    r = PyAVReader(videos["g16"])
+    assert frame_numbers(r.read([50, 51])) == [50, 51]
+    assert r.seeks == 1 and r.packets_decoded <= 8  # the GOP tail 48..51 (plus decoder delay)
+    # two clips far apart: packets of the GOPs in between are not decoded
+    r = PyAVReader(videos["g8_long"])
+    assert frame_numbers(r.read([2, 3, 50, 51])) == [2, 3, 50, 51]
+    assert r.packets_decoded <= 12  # 0..3 and 48..51; a plain pass would decode 52
+    # with one keyframe there is no shortcut: the pass decodes up to the last frame and stops
+    r = PyAVReader(videos["g250"])
+    r.read([30, 31])
+    assert r.frames_converted == 2 and r.packets_decoded < 45
+
+
+def test_downscale_on_decode(tmp_path):
+    path = write_numbered_video(str(tmp_path / "big.mp4"), 10, height=64, width=96)
+    with open_video(path, max_short_side=32) as r:
+        assert r.read([0]).shape == (1, 32, 48, 3)
+    with open_video(path, max_short_side=128) as r:  # never upscaled
+        assert r.read([0]).shape == (1, 64, 96, 3)
+
+
+def test_indices_past_the_end_are_clamped(videos):
+    with open_video(videos["g16"]) as r:
+        assert frame_numbers(r.read([58, 59, 60, 100])) == [58, 59, 59, 59]
+
+
+def test_missing_empty_and_corrupt_files_raise_decode_error(tmp_path, videos):
+    with pytest.raises(DecodeError, match="nope.mp4"):
+        open_video(str(tmp_path / "nope.mp4"))
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    with pytest.raises(DecodeError, match="empty.mp4"):
+        open_video(str(empty)).read([0])
+    junk = tmp_path / "junk.mp4"
+    junk.write_bytes(os.urandom(4000))
+    with pytest.raises(DecodeError, match="junk.mp4"):
+        open_video(str(junk)).read([0])
+    truncated = tmp_path / "trunc.mp4"
+    truncated.write_bytes(open(videos["g16"], "rb").read()[:300])
+    with pytest.raises(DecodeError, match="trunc.mp4"):
+        open_video(str(truncated)).read([0, 30])
+
+
+def test_frame_folder_reader(tmp_path):
+    folder = write_frame_folder(str(tmp_path / "v"), numbered_frames(12))
+    with open_video(folder, frame_fps=25) as r:
+        assert r.num_frames == 12 and r.fps == 25
+        out = r.read([11, 0, 5])
+    assert out.shape == (3, 32, 48, 3)
+    assert frame_numbers(out) == [11, 0, 5]
+    with pytest.raises(DecodeError, match="no frame images"):
+        os.makedirs(tmp_path / "emptydir")
+        open_video(str(tmp_path / "emptydir"))

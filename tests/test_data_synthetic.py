@@ -1,0 +1,166 @@
+"""The built-in synthetic dataset: deterministic, real H.264 + CSVs, exact flow, safe generation."""
+
+import filecmp
+import hashlib
+import multiprocessing
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from videossl.config import get_cfg
+from videossl.data import build_dataset
+from videossl.data.decoding import open_video
+from videossl.data.flow import decode_flow, encode_flow, read_flow_jpeg
+from videossl.data.synthetic import SyntheticSettings, ensure_synthetic
+from videossl.data.synthetic_render import class_table, render_video
+
+TINY = dict(num_classes=3, train_per_class=2, test_per_class=1, num_frames=10, size=32)
+
+
+def _digest_tree(root):
+    h = hashlib.sha256()
+    for dirpath, _, files in sorted(os.walk(root)):
+        for name in sorted(files):
+            h.update(name.encode())
+            with open(os.path.join(dirpath, name), "rb") as f:
+                h.update(f.read())
+    return h.hexdigest()
+
+
+def test_same_seed_same_files_other_seed_other_frames(tmp_path):
+    a = ensure_synthetic(SyntheticSettings(**TINY), str(tmp_path / "a"))
+    b = ensure_synthetic(SyntheticSettings(**TINY), str(tmp_path / "b"))
+    c = ensure_synthetic(SyntheticSettings(**TINY, seed=1), str(tmp_path / "c"))
+    assert _digest_tree(os.path.join(a, "videos")) == _digest_tree(os.path.join(b, "videos"))
+    with open_video(os.path.join(a, "videos/train/c01_000.mp4")) as ra, \
+            open_video(os.path.join(c, "videos/train/c01_000.mp4")) as rc:
+        fa, fc = ra.read(range(10)), rc.read(range(10))
+    assert fa.shape == (10, 32, 32, 3)
+    assert (fa.float() - fc.float()).abs().mean() > 10
+    assert not (fa[0] == fa[-1]).all()  # the object moves
+
+
+def test_csv_layout_and_reading_through_kinetics_path(tmp_path, monkeypatch):
+    monkeypatch.setenv("VIDEOSSL_CACHE", str(tmp_path / "cache"))
+    cfg = get_cfg()
+    cfg.TRAIN.DATASET = cfg.TEST.DATASET = "synthetic"
+    for k, v in TINY.items():
+        cfg.SYNTHETIC[k.upper()] = v
+    cfg.DATA.NUM_FRAMES, cfg.DATA.SAMPLING_RATE = 4, 2
+    cfg.DATA.TRAIN_CROP_SIZE, cfg.DATA.TEST_CROP_SIZE, cfg.DATA.TRAIN_JITTER_SCALES = 24, 32, [32, 40]
+    cfg.TEST.NUM_ENSEMBLE_VIEWS, cfg.TEST.NUM_SPATIAL_CROPS = 1, 1
+    train, test = build_dataset(cfg, "train"), build_dataset(cfg, "test")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(train.paths[0])))
+    assert root.startswith(str(tmp_path / "cache" / "synthetic-"))
+    lines = open(os.path.join(root, "train.csv")).read().splitlines()
+    assert lines[:2] == ["train/c00_000.mp4 0", "train/c00_001.mp4 0"] and len(lines) == 6
+    assert filecmp.cmp(os.path.join(root, "val.csv"), os.path.join(root, "test.csv"), shallow=False)
+    assert train.labels == [0, 0, 1, 1, 2, 2] and test.labels == [0, 1, 2]
+    assert train.num_videos == 6 and train[(0, 3)]["views"][0].shape == (3, 4, 24, 24)
+    assert test[2]["views"][0].shape == (3, 4, 32, 32) and test[2]["label"] == 2
+
+
+def test_classes_need_shape_and_motion():
+    table = class_table(8)
+    assert len(set(table)) == 8
+    for shape in {s for s, _ in table}:
+        assert len({m for s, m in table if s == shape}) >= 2
+    for motion in {m for _, m in table}:
+        assert len({s for s, m in table if m == motion}) >= 2
+    with pytest.raises(ValueError):
+        class_table(26)
+
+
+def _warp(img, flow):
+    """Sample ``img`` (H x W x 3) at ``p + flow(p)`` (bilinear)."""
+    h, w = img.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    grid = np.stack([(xx + flow[..., 0] + 0.5) / w * 2 - 1, (yy + flow[..., 1] + 0.5) / h * 2 - 1], -1)
+    out = torch.nn.functional.grid_sample(torch.from_numpy(img).permute(2, 0, 1)[None].float(),
+                                          torch.from_numpy(grid)[None], align_corners=False)
+    return out[0].permute(1, 2, 0).numpy()
+
+
+def test_flow_is_the_motion_of_the_pixels():
+    # warping frame t+1 by the flow reproduces frame t on the object (brightness constancy)
+    for motion in ("linear", "circular", "oscillation", "rotation", "zoom"):
+        frames, flow = render_video(np.random.default_rng(7), "cross", motion, 12, 48, with_flow=True)
+        f = frames.astype(np.float32)
+        warped_err, still_err, noise = [], [], []
+        for t in range(10):
+            moving = np.abs(flow[t]).sum(-1) > 0.3
+            static = (np.abs(flow[t]).sum(-1) == 0) & (np.abs(flow[t + 1]).sum(-1) == 0)
+            if moving.sum() < 20:
+                continue
+            warped_err.append(np.abs(_warp(f[t + 1], flow[t]) - f[t])[moving].mean())
+            still_err.append(np.abs(f[t + 1] - f[t])[moving].mean())
+            noise.append(np.abs(f[t + 1] - f[t])[static].mean())  # sensor noise only
+        assert len(warped_err) >= 3, motion
+        floor, w, s = np.mean(noise), np.mean(warped_err), np.mean(still_err)
+        assert s > floor + 1.5 and w - floor < 0.4 * (s - floor), (motion, floor, w, s)
+
+
+def test_flow_jpegs_round_trip(tmp_path):
+    settings = SyntheticSettings(**{**TINY, "num_classes": 2, "write_flow": True})
+    root = ensure_synthetic(settings, str(tmp_path / "f"))
+    folder = os.path.join(root, "flow/train/c01_001")
+    assert sorted(os.listdir(folder)) == [f"flow_{k:05d}.jpg" for k in range(1, 10)]
+    from videossl.data import seeds
+    _, true = render_video(seeds.rng_for(0, 0, 1, 1), *class_table(2)[1], 10, 32, with_flow=True)
+    for k in (1, 5, 9):
+        from PIL import Image
+        rgb = np.asarray(Image.open(os.path.join(folder, f"flow_{k:05d}.jpg")).convert("RGB"))
+        assert abs(int(np.median(rgb[..., 0])) - 128) <= 1  # R = 128
+        got, want = read_flow_jpeg(os.path.join(folder, f"flow_{k:05d}.jpg")), true[k - 1]
+        err = np.abs(got - np.clip(want, -20, 20))
+        assert err.mean() < 0.1 and np.percentile(err, 99) < 1.0, (err.mean(), err.max())
+        assert np.abs(want).max() > 0.5  # something moves
+    x = np.array([[[-25.0, 3.3], [0.0, 19.9]]], np.float32)
+    enc = encode_flow(x)
+    assert enc[0, 0].tolist() == [128, round(23.3 * 255 / 40), 0]  # (128, y, x), clipped at -20
+    np.testing.assert_allclose(decode_flow(enc), np.clip(x, -20, 20), atol=40 / 255 / 2 + 1e-6)
+
+
+def test_flow_views_share_frames_and_augmentation(tmp_path, monkeypatch):
+    monkeypatch.setenv("VIDEOSSL_CACHE", str(tmp_path / "cache"))
+    cfg = get_cfg()
+    cfg.TRAIN.DATASET = "synthetic"
+    for k, v in {**TINY, "write_flow": True}.items():
+        cfg.SYNTHETIC[k.upper()] = v
+    cfg.DATA.USE_FLOW = True
+    cfg.DATA.NUM_FRAMES, cfg.DATA.SAMPLING_RATE, cfg.DATA.TRAIN_CROP_NUM_TEMPORAL = 4, 2, 2
+    cfg.DATA.TRAIN_CROP_SIZE, cfg.DATA.TRAIN_JITTER_SCALES_RELATIVE = 24, [0.3, 0.8]
+    cfg.DATA.TRAIN_JITTER_ASPECT_RELATIVE = [0.75, 1.333]
+    ds = build_dataset(cfg, "train")
+    sample = ds[(0, 2)]
+    assert len(sample["flow"]) == 2 and sample["flow"][0].shape == sample["views"][0].shape
+    # serve the RGB frames as "flow": every flow view must then equal its RGB view exactly
+    from videossl.data import dataset as dmod
+
+    class Echo:
+        def __init__(self, record):
+            self.reader = open_video(record.path)
+
+        def read(self, idx):
+            return self.reader.read(idx)
+
+    monkeypatch.setattr(dmod.VideoDataset, "_flow_reader", lambda self, record: Echo(record))
+    sample = ds[(0, 2)]
+    for v, f in zip(sample["views"], sample["flow"]):
+        assert torch.equal(v, f)
+
+
+def _generate(root):
+    return ensure_synthetic(SyntheticSettings(**TINY, seed=5), root)
+
+
+def test_concurrent_generation_is_safe(tmp_path):
+    root = str(tmp_path / "shared")
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(3) as pool:
+        roots = pool.map(_generate, [root] * 3)
+    assert roots == [root] * 3
+    assert sorted(os.listdir(tmp_path)) == ["shared", "shared.lock"]  # no temporary directory left
+    assert len(open(os.path.join(root, "train.csv")).read().splitlines()) == 6

@@ -1,0 +1,147 @@
+"""``build_dataset`` / ``build_loader``: the only data code that reads the config.
+
+Datasets are registered by name (``TRAIN.DATASET`` / ``TEST.DATASET``, lower
+case); a dataset function turns ``(cfg, split)`` into its file list plus any
+options that differ from the defaults (e.g. no flip for ssv2).
+"""
+
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional
+
+import torch
+
+from .dataset import VideoDataset
+from .lists import read_kinetics_csv
+from .loader import make_loader
+from .records import VideoRecord
+from .transforms import ClipTransform, ColorConfig
+
+SPLITS = ("train", "val", "test")
+
+
+@dataclass
+class DatasetSpec:
+    """What a dataset function returns."""
+
+    records: List[VideoRecord]
+    random_flip: Optional[bool] = None  # None: DATA.RANDOM_FLIP
+    segment: bool = False  # default temporal sampling is TSN segments
+    options: Dict = field(default_factory=dict)
+
+
+DATASETS: Dict[str, Callable] = {}
+
+
+def register_dataset(*names: str):
+    """Decorator: ``fn(cfg, split) -> DatasetSpec`` under each name."""
+
+    def deco(fn):
+        for name in names:
+            DATASETS[name.lower()] = fn
+        return fn
+
+    return deco
+
+
+def flow_root(cfg) -> Optional[str]:
+    if not cfg.DATA.USE_FLOW:
+        return None
+    return cfg.DATA.PATH_TO_FLOW_DIR or os.path.join(cfg.DATA.PATH_TO_DATA_DIR, "flow")
+
+
+@register_dataset("kinetics", "kinetics400", "kinetics600", "k400", "k600")
+def _kinetics(cfg, split: str) -> DatasetSpec:
+    return DatasetSpec(read_kinetics_csv(cfg.DATA.PATH_TO_DATA_DIR, split, cfg.DATA.PATH_PREFIX,
+                                         cfg.DATA.PATH_LABEL_SEPARATOR, flow_root(cfg)))
+
+
+@register_dataset("synthetic")
+def _synthetic(cfg, split: str) -> DatasetSpec:
+    from .synthetic import build_synthetic_root
+
+    root = build_synthetic_root(cfg)
+    flow = os.path.join(root, "flow") if cfg.DATA.USE_FLOW else None
+    if flow and not os.path.isdir(flow):
+        raise ValueError("DATA.USE_FLOW with the synthetic dataset needs SYNTHETIC.WRITE_FLOW True")
+    return DatasetSpec(read_kinetics_csv(root, split, os.path.join(root, "videos"), " ", flow))
+
+
+def build_transform(cfg, random_flip: Optional[bool] = None) -> ClipTransform:
+    """The per-clip transform from DATA.* / AUG.* keys."""
+    d = cfg.DATA
+    color = None
+    if d.SSL_COLOR_JITTER:
+        color = ColorConfig(tuple(d.SSL_COLOR_BRI_CON_SAT), float(d.SSL_COLOR_HUE),
+                            float(d.COLOR_RND_GRAYSCALE), bool(d.SSL_MOCOV2_AUG))
+    from .randaug import build_clip_random_erasing, build_clip_randaug
+
+    return ClipTransform(
+        crop_size=d.TRAIN_CROP_SIZE, test_size=d.TEST_CROP_SIZE, mean=d.MEAN, std=d.STD,
+        jitter_scales=d.TRAIN_JITTER_SCALES,
+        relative_scale=d.TRAIN_JITTER_SCALES_RELATIVE or None,
+        relative_aspect=d.TRAIN_JITTER_ASPECT_RELATIVE or None,
+        inverse_uniform=d.INV_UNIFORM_SAMPLE,
+        random_flip=d.RANDOM_FLIP if random_flip is None else random_flip,
+        color=color, flow_color=d.FLOW_COLOR_AUG,
+        randaug=build_clip_randaug(cfg), erasing=build_clip_random_erasing(cfg),
+    )
+
+
+def dataset_name(cfg, split: str) -> str:
+    return (cfg.TEST.DATASET if split == "test" else cfg.TRAIN.DATASET).lower()
+
+
+def build_dataset(cfg, split: str, mode: Optional[str] = None) -> VideoDataset:
+    """The dataset of ``split`` ("train" | "val" | "test").
+
+    ``mode`` "train" (random clips, augmentation, ρ clips) or "test" (uniform
+    views x crops); default "train" for split "train", else "test".  The
+    dataset name comes from ``TRAIN.DATASET`` for train/val and
+    ``TEST.DATASET`` for test.
+
+    Raises:
+        FileNotFoundError / ValueError: missing data directory or file list, empty list,
+            unknown dataset name (one line naming the culprit).
+    """
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+    mode = mode or ("train" if split == "train" else "test")
+    name = dataset_name(cfg, split)
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r} (TRAIN.DATASET / TEST.DATASET); known: {sorted(DATASETS)}")
+    spec = DATASETS[name](cfg, split)
+    d = cfg.DATA
+    sampling = d.TEMPORAL_SAMPLING or ("segment" if spec.segment else "clip")
+    if sampling not in ("clip", "segment"):
+        raise ValueError(f"DATA.TEMPORAL_SAMPLING={sampling!r} is not 'clip' or 'segment'")
+    return VideoDataset(
+        spec.records, mode, build_transform(cfg, spec.random_flip),
+        num_frames=d.NUM_FRAMES, sampling_rate=d.SAMPLING_RATE, target_fps=d.TARGET_FPS,
+        num_clips=d.TRAIN_CROP_NUM_TEMPORAL, num_augs=d.TRAIN_CROP_NUM_SPATIAL * cfg.AUG.NUM_SAMPLE,
+        test_views=cfg.TEST.NUM_ENSEMBLE_VIEWS, test_crops=cfg.TEST.NUM_SPATIAL_CROPS,
+        jitter_fps=d.TRAIN_JITTER_FPS,
+        min_gap=float(cfg.CONTRASTIVE.DELTA_CLIPS_MIN), max_gap=float(cfg.CONTRASTIVE.DELTA_CLIPS_MAX),
+        use_offset=d.USE_OFFSET_SAMPLING, segment=sampling == "segment", use_flow=d.USE_FLOW,
+        seed=cfg.RNG_SEED, max_retries=cfg.DATA_LOADER.MAX_RETRIES, backend=d.DECODING_BACKEND,
+        max_short_side=d.DECODE_MAX_SHORT_SIDE or None, frame_fps=d.FRAME_FPS, name=name,
+    )
+
+
+def build_loader(cfg, dataset, *, train: bool, batch_size: int, epoch: int = 0,
+                 start_iter: int = 0) -> torch.utils.data.DataLoader:
+    """The DataLoader of ``dataset`` for this process.
+
+    ``train=True``: a permutation seeded by ``(RNG_SEED, epoch)`` split across
+    ranks, ``(epoch, index)`` items, ``drop_last``, the first ``start_iter``
+    batches skipped.  ``train=False``: in order, padded across ranks, no
+    ``drop_last``.  ``batch_size`` is per process.  Workers:
+    ``DATA_LOADER.NUM_WORKERS``; pinned memory when CUDA is available.
+    """
+    return make_loader(
+        dataset, train=train, batch_size=batch_size, seed=cfg.RNG_SEED, epoch=epoch, start_iter=start_iter,
+        num_workers=cfg.DATA_LOADER.NUM_WORKERS,
+        pin_memory=bool(cfg.DATA_LOADER.PIN_MEMORY and torch.cuda.is_available()),
+        max_failed_fraction=cfg.DATA_LOADER.MAX_FAILED_FRACTION if train else math.inf,
+    )

@@ -1,0 +1,122 @@
+"""Samplers and DataLoader construction.
+
+Train: :class:`TrainSampler` yields ``(epoch, index)`` pairs of a permutation
+that depends only on ``(seed, epoch)``, split across ranks like
+``DistributedSampler`` (padded to a multiple of the world size, rank ``r``
+takes every ``world``-th item from ``r``), and skips the first ``skip`` items
+(resuming mid-epoch).  Eval: :class:`EvalSampler`, in order, same split and
+padding.  :class:`VideoLoader` is a ``DataLoader`` that also stops an epoch
+early once so many videos have failed that ``DATA_LOADER.MAX_FAILED_FRACTION``
+can no longer be met.
+"""
+
+import math
+from typing import Iterator, Optional, Tuple
+
+import torch
+from torch.utils.data import DataLoader, Sampler
+
+from . import seeds
+from .collate import collate_batch
+
+
+def _rank_world() -> Tuple[int, int]:
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return 0, 1
+
+
+def _pad_and_split(order: list, rank: int, world: int) -> list:
+    total = int(math.ceil(len(order) / world)) * world
+    padded = order + (order * (total // max(len(order), 1) + 1))[: total - len(order)]
+    return padded[rank:total:world]
+
+
+class TrainSampler(Sampler):
+    """This rank's share of the ``(seed, epoch)`` permutation, as ``(epoch, index)`` pairs.
+
+    Args:
+        size: dataset length.
+        seed, epoch: what the permutation depends on.
+        rank, world: this process and the number of processes (default: torch.distributed's).
+        skip: items of this rank's share to leave out at the start.
+    """
+
+    def __init__(self, size: int, seed: int, epoch: int, rank: Optional[int] = None,
+                 world: Optional[int] = None, skip: int = 0):
+        r, w = _rank_world()
+        self.rank = r if rank is None else rank
+        self.world = w if world is None else world
+        self.epoch = epoch
+        order = seeds.rng_for(seed, epoch, seeds.EPOCH_ORDER).permutation(size).tolist()
+        self.items = _pad_and_split(order, self.rank, self.world)[skip:]
+
+    def __iter__(self) -> Iterator[Tuple[int, int]]:
+        return iter([(self.epoch, i) for i in self.items])
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+class EvalSampler(Sampler):
+    """Indices ``0..size-1`` in order, padded and split across ranks like ``DistributedSampler``."""
+
+    def __init__(self, size: int, rank: Optional[int] = None, world: Optional[int] = None):
+        r, w = _rank_world()
+        self.items = _pad_and_split(list(range(size)), r if rank is None else rank, w if world is None else world)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+def _worker_init(_worker_id: int) -> None:
+    torch.set_num_threads(1)
+
+
+class VideoLoader(DataLoader):
+    """A DataLoader that counts failed videos (``num_failed``) and gives up early when too many fail.
+
+    ``epoch_samples``: samples this rank sees in the whole epoch;
+    ``max_failed_fraction``: the epoch fails when ``failed / (failed + samples)``
+    exceeds it (the trainer's rule), so this loader raises as soon as that is certain.
+    """
+
+    def __init__(self, *args, epoch_samples: int = 0, max_failed_fraction: float = 1.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.epoch_samples = epoch_samples
+        self.max_failed_fraction = max_failed_fraction
+        self.failed = 0
+
+    def __iter__(self):
+        self.failed = 0
+        f = self.max_failed_fraction
+        limit = math.inf if f >= 1 else f / (1 - f) * self.epoch_samples
+        for batch in super().__iter__():
+            if isinstance(batch, dict) and "num_failed" in batch:
+                self.failed += int(batch["num_failed"].sum())
+                if self.failed > limit:
+                    raise RuntimeError(
+                        f"{self.failed} videos failed to decode in this epoch, more than "
+                        f"DATA_LOADER.MAX_FAILED_FRACTION={f} of {self.epoch_samples} samples allows; "
+                        "check the dataset with tools/check_dataset.py")
+            yield batch
+
+
+def make_loader(dataset, *, train: bool, batch_size: int, seed: int = 0, epoch: int = 0, start_iter: int = 0,
+                num_workers: int = 0, pin_memory: bool = False, max_failed_fraction: float = 1.0,
+                rank: Optional[int] = None, world: Optional[int] = None) -> VideoLoader:
+    """The loader from plain arguments (see :func:`videossl.data.build_loader`)."""
+    if train:
+        sampler = TrainSampler(len(dataset), seed, epoch, rank, world, skip=start_iter * batch_size)
+        epoch_samples = len(sampler) + start_iter * batch_size
+    else:
+        sampler = EvalSampler(len(dataset), rank, world)
+        epoch_samples = len(sampler)
+    return VideoLoader(
+        dataset, batch_size=batch_size, sampler=sampler, drop_last=train, num_workers=num_workers,
+        collate_fn=collate_batch, pin_memory=pin_memory, worker_init_fn=_worker_init if num_workers else None,
+        persistent_workers=False, epoch_samples=epoch_samples, max_failed_fraction=max_failed_fraction,
+    )

@@ -1,0 +1,194 @@
+"""Procedural videos for the built-in synthetic dataset, with their exact optical flow.
+
+A video shows one moving, striped object over a textured background with one
+static distractor object.  The **class** is a (shape, motion) pair and both
+persist for the whole video; classes are chosen so that neither the shape nor
+the motion alone identifies the class (each shape occurs with two motions and
+each motion with two shapes), and the distractor can have any shape, so a
+still frame does not tell the class either.  **Nuisances** vary between
+videos: object colours, stripe pattern, size, start position, phase, speed,
+direction, background colour and texture, distractor shape/colour/place.
+
+Motions (object centre ``c_t``, angle ``a_t``, scale ``s_t``), see
+:func:`trajectory`: ``linear`` drift bouncing off the borders, ``rotation``
+spin in place, ``zoom`` size pulsing in place, ``oscillation`` fast shaking
+along a line, ``circular`` orbit.
+
+Flow is the forward displacement from frame t to t+1 of whatever is at each
+pixel in frame t: an object point ``p`` moves to
+``c_{t+1} + s_{t+1}/s_t * R(a_{t+1} - a_t) (p - c_t)``; background and
+distractor pixels do not move.
+"""
+
+import math
+from dataclasses import dataclass
+from typing import List, Tuple
+
+import numpy as np
+
+DISTRACTOR = True
+RADIUS = (0.13, 0.2)
+TEX = 1.0
+STRIPES = 1.0
+BGVAR = 1.0
+SHAPES = ("disk", "square", "triangle", "cross", "ring")
+MOTIONS = ("linear", "rotation", "zoom", "oscillation", "circular")
+
+
+def class_table(num_classes: int) -> List[Tuple[str, str]]:
+    """(shape, motion) of each class: ``(S_s, M_{(s + k) mod n})`` enumerated by k, then s.
+
+    ``n`` = 4 shapes/motions for up to 16 classes, 5 for up to 25.
+    """
+    n = 4 if num_classes <= 16 else 5
+    if num_classes > n * n or num_classes < 1:
+        raise ValueError(f"SYNTHETIC.NUM_CLASSES={num_classes} must be in 1..25")
+    table = [(SHAPES[s], MOTIONS[(s + k) % n]) for k in range(n) for s in range(n)]
+    return table[:num_classes]
+
+
+def _sdf(shape: str, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Signed distance (object units, radius ~1) of object-local points to the shape."""
+    if shape == "disk":
+        return np.hypot(x, y) - 1.0
+    if shape == "square":
+        return np.maximum(np.abs(x), np.abs(y)) - 0.85
+    if shape == "triangle":
+        d = -np.inf
+        for k in range(3):
+            ang = math.pi / 2 + k * 2 * math.pi / 3
+            d = np.maximum(d, x * math.cos(ang) + y * math.sin(ang) - 0.6)
+        return d
+    if shape == "cross":
+        a = np.maximum(np.abs(x) - 1.0, np.abs(y) - 0.36)
+        b = np.maximum(np.abs(y) - 1.0, np.abs(x) - 0.36)
+        return np.minimum(a, b)
+    if shape == "ring":
+        return np.abs(np.hypot(x, y) - 0.72) - 0.3
+    raise ValueError(shape)
+
+
+def _reflect(v: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Fold ``v`` into [lo, hi] (a bouncing trajectory)."""
+    span = hi - lo
+    u = np.mod(v - lo, 2 * span)
+    return lo + np.where(u > span, 2 * span - u, u)
+
+
+@dataclass
+class Trajectory:
+    centre: np.ndarray  # T x 2 (x, y) pixels
+    angle: np.ndarray  # T radians
+    scale: np.ndarray  # T
+
+
+def trajectory(rng: np.random.Generator, motion: str, num_frames: int, size: int, radius: float) -> Trajectory:
+    """The object's pose over time for ``motion`` (nuisance parameters drawn from ``rng``).
+
+    The motions differ in kind, not only in path: ``linear`` translates
+    (uniform flow), ``rotation`` spins in place (curl), ``zoom`` pulses in
+    place (divergence), ``oscillation`` shakes back and forth with a period of
+    6-10 frames (flow that flips sign), ``circular`` orbits with a period of
+    16-28 frames.
+    """
+    t = np.arange(num_frames, dtype=np.float64)
+    unit = size / 64.0
+    speed = rng.uniform(0.7, 1.3)  # per-video speed nuisance, scales every motion
+    margin = radius * 1.3
+    lo, hi = margin, size - margin
+    c0 = rng.uniform(lo, hi, size=2)
+    direction = rng.uniform(0, 2 * math.pi)
+    u = np.array([math.cos(direction), math.sin(direction)])
+    angle = np.full(num_frames, rng.uniform(0, 2 * math.pi))
+    scale = np.ones(num_frames)
+    phase = rng.uniform(0, 2 * math.pi)
+    drift = _reflect(c0[None] + 0.1 * unit * t[:, None] * u[None], lo, hi)  # slow drift of in-place motions
+    if motion == "linear":
+        centre = _reflect(c0[None] + (1.6 * speed * unit) * t[:, None] * u[None], lo, hi)
+    elif motion == "rotation":
+        centre = drift
+        angle = angle + 0.22 * speed * rng.choice([-1.0, 1.0]) * t
+    elif motion == "zoom":
+        centre = drift
+        scale = 1.0 + 0.3 * np.sin(2 * math.pi * t / (12.0 / speed) + phase)
+    elif motion == "oscillation":
+        amp = 4.0 * unit
+        centre = drift + amp * np.sin(2 * math.pi * t / (8.0 / speed) + phase)[:, None] * u[None]
+    elif motion == "circular":
+        rho = rng.uniform(0.12, 0.18) * size
+        orbit = np.clip(c0, rho + margin, size - rho - margin) if size - 2 * (rho + margin) > 0 \
+            else np.full(2, size / 2)
+        omega = 2 * math.pi / (22.0 / speed) * rng.choice([-1.0, 1.0])
+        centre = orbit[None] + rho * np.stack([np.cos(omega * t + phase), np.sin(omega * t + phase)], 1)
+    else:
+        raise ValueError(motion)
+    return Trajectory(centre, angle, scale)
+
+
+def _background(rng: np.random.Generator, size: int, yy: np.ndarray, xx: np.ndarray) -> np.ndarray:
+    base = 0.5 + BGVAR * (rng.uniform(0.1, 0.9, size=3) - 0.5)
+    tex = np.zeros((size, size))
+    for _ in range(3):
+        f = rng.uniform(0.5, 4.0) * 2 * math.pi / size
+        th = rng.uniform(0, 2 * math.pi)
+        tex += np.sin(f * (xx * math.cos(th) + yy * math.sin(th)) + rng.uniform(0, 2 * math.pi))
+    tint = rng.uniform(-1, 1, size=3)
+    amp = rng.uniform(0.03, 0.12) * TEX
+    return np.clip(base[None, None] + amp * tex[..., None] * tint[None, None], 0, 1)
+
+
+def render_video(rng: np.random.Generator, shape: str, motion: str, num_frames: int, size: int,
+                 with_flow: bool = False):
+    """Render one video.
+
+    Returns ``(frames, flow)``: ``frames`` uint8 ``T x size x size x 3``;
+    ``flow`` float32 ``(T-1) x size x size x 2`` (x, y) in pixels, or None.
+    """
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float64) + 0.5
+    bg = _background(rng, size, yy, xx)
+    # static distractor (any shape, so a still frame does not give the class away)
+    d_shape = SHAPES[int(rng.integers(0, len(SHAPES)))]
+    d_r = rng.uniform(0.10, 0.16) * size
+    d_c = rng.uniform(d_r, size - d_r, size=2)
+    d_a = rng.uniform(0, 2 * math.pi)
+    dx, dy = (xx - d_c[0]) / d_r, (yy - d_c[1]) / d_r
+    ca, sa = math.cos(d_a), math.sin(d_a)
+    d_alpha = np.clip(0.5 - _sdf(d_shape, ca * dx + sa * dy, -sa * dx + ca * dy) * d_r, 0, 1)[..., None]
+    d_col = rng.uniform(0, 1, size=3)
+    if DISTRACTOR:
+        bg = bg * (1 - d_alpha) + d_col[None, None] * d_alpha
+    # the moving object: two-colour stripes
+    radius = rng.uniform(*RADIUS) * size
+    col_a, col_b = rng.uniform(0, 1, size=3), rng.uniform(0, 1, size=3)
+    col_b = col_a + STRIPES * (col_b - col_a)
+    stripe_f = rng.uniform(1.5, 3.0) * math.pi
+    stripe_phase = rng.uniform(0, 2 * math.pi)
+    traj = trajectory(rng, motion, num_frames, size, radius)
+    noise_rng = np.random.default_rng(rng.integers(0, 2**63))
+    f32 = np.float32
+    cx = traj.centre[:, 0].astype(f32)[:, None, None]
+    cy = traj.centre[:, 1].astype(f32)[:, None, None]
+    r = (radius * traj.scale).astype(f32)[:, None, None]
+    ca = np.cos(traj.angle).astype(f32)[:, None, None]
+    sa = np.sin(traj.angle).astype(f32)[:, None, None]
+    px, py = xx.astype(f32)[None] - cx, yy.astype(f32)[None] - cy  # T x H x W
+    lx, ly = (ca * px + sa * py) / r, (-sa * px + ca * py) / r  # object-local coordinates
+    alpha = np.clip(0.5 - _sdf(shape, lx, ly) * r, 0, 1)[..., None]
+    stripes = (0.5 + 0.5 * np.sin(f32(stripe_f) * lx + f32(stripe_phase)))[..., None]
+    obj = col_a.astype(f32) * stripes + col_b.astype(f32) * (1 - stripes)
+    img = bg.astype(f32)[None] * (1 - alpha) + obj * alpha
+    img += f32(0.012) * noise_rng.standard_normal(size=img.shape[:3] + (1,), dtype=f32)  # sensor noise
+    frames = np.clip(np.round(img * 255), 0, 255).astype(np.uint8)
+    flow = None
+    if with_flow and num_frames > 1:
+        k = (traj.scale[1:] / traj.scale[:-1]).astype(f32)[:, None, None]
+        da = traj.angle[1:] - traj.angle[:-1]
+        cd, sd = np.cos(da).astype(f32)[:, None, None], np.sin(da).astype(f32)[:, None, None]
+        p0x, p0y = px[:-1], py[:-1]
+        qx = cx[1:] + k * (cd * p0x - sd * p0y)
+        qy = cy[1:] + k * (sd * p0x + cd * p0y)
+        inside = alpha[:-1, ..., 0] >= 0.5
+        flow = np.zeros((num_frames - 1, size, size, 2), np.float32)
+        flow[..., 0] = np.where(inside, qx - (p0x + cx[:-1]), 0.0)
+        flow[..., 1] = np.where(inside, qy - (p0y + cy[:-1]), 0.0)
+    return frames, flow

@@ -1,0 +1,123 @@
+"""Per-clip augmentation: draw every parameter once, apply it to each tensor of the clip.
+
+:class:`ClipTransform` turns decoded ``uint8 T x H x W x 3`` frames into a
+normalised float ``3 x T x S x S`` clip.  :meth:`ClipTransform.sample_train`
+draws a :class:`ClipParams` (crop box, flip, colour, RandAugment/erasing
+seeds) from a generator; :meth:`ClipTransform.test_params` gives the fixed
+test crop.  :meth:`ClipTransform.apply` applies the same params to RGB and to
+flow frames, so ``flow[i]`` lines up pixel for pixel with ``views[i]``.
+
+Order of operations (crop first keeps the per-pixel work at the output size):
+crop + resize (bilinear, antialiased) -> [RandAugment, uint8] -> to [0, 1]
+-> flip -> colour (jitter / grayscale / blur) -> (x - MEAN) / STD ->
+[random erasing] -> ``C x T x H x W``.  PySlowFast jitters colour before
+cropping; the pointwise ops commute with the crop, the blur is applied at the
+output scale instead.
+"""
+
+from dataclasses import dataclass
+from typing import Callable, Optional, Sequence
+
+import numpy as np
+import torch
+
+from .color import ColorParams, apply_color, sample_color
+from .spatial import Box, crop_resize, jitter_crop_box, random_resized_crop_box, uniform_crop_box
+
+
+@dataclass(frozen=True)
+class ColorConfig:
+    """The colour-augmentation settings (PySlowFast ``DATA.SSL_COLOR_*`` keys)."""
+
+    bri_con_sat: Sequence[float] = (0.4, 0.4, 0.4)
+    hue: float = 0.1
+    gray_prob: float = 0.0
+    mocov2: bool = False
+
+
+@dataclass(frozen=True)
+class ClipParams:
+    """Everything random about one augmented clip."""
+
+    box: Box
+    flip: bool = False
+    color: Optional[ColorParams] = None
+    extra_seed: Optional[int] = None  # RandAugment / random-erasing seed
+
+
+class ClipTransform:
+    """Crop, flip, colour and normalise clips.
+
+    Args:
+        crop_size: output side S for train clips (``DATA.TRAIN_CROP_SIZE``).
+        test_size: output side for test clips (``DATA.TEST_CROP_SIZE``).
+        mean, std: per-channel normalisation of [0, 1] values.
+        jitter_scales: short-side range for the jitter crop (``DATA.TRAIN_JITTER_SCALES``).
+        relative_scale / relative_aspect: if ``relative_scale`` is given, random
+            resized crop with area fraction ``U[relative_scale]`` and log-uniform aspect
+            in ``relative_aspect`` instead of the jitter crop.
+        inverse_uniform: draw the jitter scale inverse-uniformly (``DATA.INV_UNIFORM_SAMPLE``).
+        random_flip: horizontal flip with probability 0.5.
+        color: colour augmentation settings, or None for none.
+        flow_color: also apply the colour params to flow (CoCLR feeds flow like RGB).
+        randaug: optional ``callable(uint8 T x H x W x C, seed) -> same`` on RGB crops.
+        erasing: optional ``callable(float C x T x H x W, seed) -> same`` on normalised clips.
+    """
+
+    def __init__(self, crop_size: int, test_size: int, mean: Sequence[float], std: Sequence[float],
+                 jitter_scales: Sequence[int] = (256, 320), relative_scale: Optional[Sequence[float]] = None,
+                 relative_aspect: Optional[Sequence[float]] = None, inverse_uniform: bool = False,
+                 random_flip: bool = True, color: Optional[ColorConfig] = None, flow_color: bool = True,
+                 randaug: Optional[Callable] = None, erasing: Optional[Callable] = None):
+        self.crop_size = int(crop_size)
+        self.test_size = int(test_size)
+        self.mean = torch.tensor(mean, dtype=torch.float32).view(-1, 1, 1, 1)
+        self.std = torch.tensor(std, dtype=torch.float32).view(-1, 1, 1, 1)
+        self.jitter_scales = tuple(int(s) for s in jitter_scales)
+        self.relative_scale = tuple(relative_scale) if relative_scale else None
+        self.relative_aspect = tuple(relative_aspect) if relative_aspect else (3 / 4, 4 / 3)
+        self.inverse_uniform = inverse_uniform
+        self.random_flip = random_flip
+        self.color = color
+        self.flow_color = flow_color
+        self.randaug = randaug
+        self.erasing = erasing
+
+    # -- parameters -------------------------------------------------------------
+    def sample_train(self, rng: np.random.Generator, height: int, width: int) -> ClipParams:
+        """Draw one clip's parameters for frames of ``height x width``."""
+        if self.relative_scale:
+            box = random_resized_crop_box(rng, height, width, self.relative_scale, self.relative_aspect)
+        else:
+            box = jitter_crop_box(rng, height, width, self.jitter_scales[0], self.jitter_scales[-1],
+                                  self.crop_size, self.inverse_uniform)
+        flip = bool(self.random_flip and rng.uniform() < 0.5)
+        color = None
+        if self.color is not None:
+            c = self.color
+            color = sample_color(rng, c.bri_con_sat, c.hue, c.gray_prob, c.mocov2)
+        extra = int(rng.integers(0, 2**31)) if (self.randaug or self.erasing) else None
+        return ClipParams(box, flip, color, extra)
+
+    def test_params(self, height: int, width: int, crop_idx: int, num_crops: int) -> ClipParams:
+        """The fixed test crop ``crop_idx`` of ``num_crops`` (1: centre; 3: left/centre/right)."""
+        return ClipParams(uniform_crop_box(height, width, crop_idx, num_crops))
+
+    # -- application ------------------------------------------------------------
+    def apply(self, frames: torch.Tensor, params: ClipParams, size: Optional[int] = None,
+              is_flow: bool = False) -> torch.Tensor:
+        """``uint8 T x H x W x 3`` -> normalised float ``3 x T x size x size`` (default: train size)."""
+        size = self.crop_size if size is None else size
+        x = crop_resize(frames.permute(0, 3, 1, 2), params.box, size)  # T x C x S x S uint8
+        if self.randaug is not None and params.extra_seed is not None and not is_flow:
+            x = self.randaug(x.permute(0, 2, 3, 1), seed=params.extra_seed).permute(0, 3, 1, 2)
+        x = x.float().div_(255.0)
+        if params.flip:
+            x = x.flip(-1)
+        if params.color is not None and (self.flow_color or not is_flow):
+            x = apply_color(x, params.color)
+        x = x.permute(1, 0, 2, 3)  # C x T x H x W
+        x = (x - self.mean) / self.std
+        if self.erasing is not None and params.extra_seed is not None:
+            x = self.erasing(x, seed=params.extra_seed)
+        return x.contiguous()

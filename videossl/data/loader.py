@@ -115,8 +115,12 @@ def make_loader(dataset, *, train: bool, batch_size: int, seed: int = 0, epoch: 
     else:
         sampler = EvalSampler(len(dataset), rank, world)
         epoch_samples = len(sampler)
+    # The loader's own generator: creating its iterator must not draw from the global RNG, or a
+    # run resumed mid-epoch would see different dropout/model randomness than an uninterrupted one.
+    generator = torch.Generator().manual_seed(seeds.int_seed(seed, epoch, seeds.EPOCH_ORDER, start_iter))
     return VideoLoader(
         dataset, batch_size=batch_size, sampler=sampler, drop_last=train, num_workers=num_workers,
+        generator=generator,
         collate_fn=collate_batch, pin_memory=pin_memory, worker_init_fn=_worker_init if num_workers else None,
         persistent_workers=False, epoch_samples=epoch_samples, max_failed_fraction=max_failed_fraction,
     )

@@ -27,11 +27,12 @@ from typing import List, Tuple
 import numpy as np
 
 DISTRACTOR = True
-RADIUS = (0.13, 0.2)
+RADIUS = (0.16, 0.24)
 TEX = 1.0
+PALETTE = False
 STRIPES = 1.0
 BGVAR = 1.0
-SHAPES = ("disk", "square", "triangle", "cross", "ring")
+SHAPES = ("ellipse", "square", "triangle", "cross", "ring")
 MOTIONS = ("linear", "rotation", "zoom", "oscillation", "circular")
 
 
@@ -49,8 +50,8 @@ def class_table(num_classes: int) -> List[Tuple[str, str]]:
 
 def _sdf(shape: str, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Signed distance (object units, radius ~1) of object-local points to the shape."""
-    if shape == "disk":
-        return np.hypot(x, y) - 1.0
+    if shape == "ellipse":  # not round, so that spinning shows
+        return np.hypot(x, y / 0.55) * 0.75 - 0.75
     if shape == "square":
         return np.maximum(np.abs(x), np.abs(y)) - 0.85
     if shape == "triangle":
@@ -104,21 +105,21 @@ def trajectory(rng: np.random.Generator, motion: str, num_frames: int, size: int
     phase = rng.uniform(0, 2 * math.pi)
     drift = _reflect(c0[None] + 0.1 * unit * t[:, None] * u[None], lo, hi)  # slow drift of in-place motions
     if motion == "linear":
-        centre = _reflect(c0[None] + (1.6 * speed * unit) * t[:, None] * u[None], lo, hi)
+        centre = _reflect(c0[None] + (2.4 * speed * unit) * t[:, None] * u[None], lo, hi)
     elif motion == "rotation":
         centre = drift
-        angle = angle + 0.22 * speed * rng.choice([-1.0, 1.0]) * t
+        angle = angle + 0.25 * speed * rng.choice([-1.0, 1.0]) * t
     elif motion == "zoom":
         centre = drift
-        scale = 1.0 + 0.3 * np.sin(2 * math.pi * t / (12.0 / speed) + phase)
+        scale = 1.0 + 0.35 * np.sin(2 * math.pi * t / (12.0 / speed) + phase)
     elif motion == "oscillation":
-        amp = 4.0 * unit
+        amp = 6.0 * unit
         centre = drift + amp * np.sin(2 * math.pi * t / (8.0 / speed) + phase)[:, None] * u[None]
     elif motion == "circular":
         rho = rng.uniform(0.12, 0.18) * size
         orbit = np.clip(c0, rho + margin, size - rho - margin) if size - 2 * (rho + margin) > 0 \
             else np.full(2, size / 2)
-        omega = 2 * math.pi / (22.0 / speed) * rng.choice([-1.0, 1.0])
+        omega = 2 * math.pi / (20.0 / speed) * rng.choice([-1.0, 1.0])
         centre = orbit[None] + rho * np.stack([np.cos(omega * t + phase), np.sin(omega * t + phase)], 1)
     else:
         raise ValueError(motion)
@@ -133,8 +134,20 @@ def _background(rng: np.random.Generator, size: int, yy: np.ndarray, xx: np.ndar
         th = rng.uniform(0, 2 * math.pi)
         tex += np.sin(f * (xx * math.cos(th) + yy * math.sin(th)) + rng.uniform(0, 2 * math.pi))
     tint = rng.uniform(-1, 1, size=3)
-    amp = rng.uniform(0.03, 0.12) * TEX
+    amp = rng.uniform(0.02, 0.08) * TEX
     return np.clip(base[None, None] + amp * tex[..., None] * tint[None, None], 0, 1)
+
+
+def _luma(c: np.ndarray) -> float:
+    return float(0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2])
+
+
+def _contrasting(rng: np.random.Generator, bg: np.ndarray, min_diff: float = 0.3) -> np.ndarray:
+    """A random colour whose luma differs from ``bg``'s by at least ``min_diff``."""
+    col = rng.uniform(0, 1, size=3)
+    lb = _luma(bg)
+    target = rng.uniform(lb + min_diff, 1.0) if lb < 0.5 else rng.uniform(0.0, lb - min_diff)
+    return np.clip(col + (target - _luma(col)), 0, 1)
 
 
 def render_video(rng: np.random.Generator, shape: str, motion: str, num_frames: int, size: int,
@@ -159,8 +172,8 @@ def render_video(rng: np.random.Generator, shape: str, motion: str, num_frames: 
         bg = bg * (1 - d_alpha) + d_col[None, None] * d_alpha
     # the moving object: two-colour stripes
     radius = rng.uniform(*RADIUS) * size
-    col_a, col_b = rng.uniform(0, 1, size=3), rng.uniform(0, 1, size=3)
-    col_b = col_a + STRIPES * (col_b - col_a)
+    col_a = _contrasting(rng, bg.mean((0, 1)))
+    col_b = np.clip(col_a + rng.choice([-1.0, 1.0]) * 0.25 * STRIPES, 0, 1)  # stripes: same hue, lighter/darker
     stripe_f = rng.uniform(1.5, 3.0) * math.pi
     stripe_phase = rng.uniform(0, 2 * math.pi)
     traj = trajectory(rng, motion, num_frames, size, radius)

@@ -48,7 +48,8 @@ def init_from_pretrained(cfg, method) -> Optional[str]:
         target.head = None  # heads are never taken from a pretrain checkpoint
     try:
         report = load_pretrained(
-            target, path, clear_name_patterns=patterns, inflate=cfg.TRAIN.CHECKPOINT_INFLATE
+            target, path, clear_name_patterns=patterns, inflate=cfg.TRAIN.CHECKPOINT_INFLATE,
+            source="caffe2" if cfg.TRAIN.CHECKPOINT_TYPE == "caffe2" else None,
         )
     finally:
         if head is not None:

@@ -413,7 +413,8 @@ def _load_for_test(cfg, trainer: Trainer) -> None:
     """TEST.CHECKPOINT_FILE_PATH, else the last checkpoint in OUTPUT_DIR, else TRAIN's (PySlowFast order)."""
     path = cfg.TEST.CHECKPOINT_FILE_PATH or cu.last_checkpoint(cfg.OUTPUT_DIR, trainer.prefix)
     if path:
-        ckpt = cu.load_file(path)
+        caffe2 = cfg.TEST.CHECKPOINT_TYPE == "caffe2" or path.endswith(".pkl")
+        ckpt = {} if caffe2 else cu.load_file(path)
         if "resume_epoch" in ckpt:
             trainer.method.load_state_dict(ckpt["model_state"])
             logger.info("testing weights of %s", path)
@@ -421,7 +422,8 @@ def _load_for_test(cfg, trainer: Trainer) -> None:
         from ..models.convert import load_pretrained
 
         target = getattr(trainer.method, "pretrain_target", None) or trainer.method
-        logger.info("testing weights of %s\n%s", path, load_pretrained(target, path).table())
+        report = load_pretrained(target, path, source="caffe2" if caffe2 else None)
+        logger.info("testing weights of %s\n%s", path, report.table())
         return
     if not init_from_pretrained(cfg, trainer.method):
         logger.warning("no checkpoint to test: testing a randomly initialised model")

@@ -34,7 +34,7 @@ from .flow import FLOW_TEMPLATE, write_flow_jpeg
 from .synthetic_render import class_table, render_video
 from .video_writer import write_video
 
-VERSION = 1  # bump when the generator's output changes
+VERSION = 2  # bump when the generator's output changes
 _SPLITS = {"train": 0, "test": 1}
 
 
@@ -138,8 +138,10 @@ def generate(settings: SyntheticSettings, out: str, workers: Optional[int] = Non
         jobs[split] = [(settings, out, split, label, i) for label in range(len(table)) for i in range(per_class)]
     all_jobs = jobs["train"] + jobs["test"]
     workers = workers or min(os.cpu_count() or 1, 8)
-    if workers > 1 and len(all_jobs) >= 32 and "fork" in multiprocessing.get_all_start_methods():
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
+    if workers > 1 and len(all_jobs) >= 32:
+        # "spawn", not "fork": the caller has usually started torch's threads already, and a
+        # forked child can inherit a lock held by one of them and hang.
+        with multiprocessing.get_context("spawn").Pool(workers) as pool:
             rows = pool.map(_write_one, all_jobs, chunksize=8)
     else:
         rows = [_write_one(job) for job in all_jobs]

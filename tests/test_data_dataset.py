@@ -208,3 +208,20 @@ def test_path_prefix_and_separator(tmp_path):
     assert ds.paths == [os.path.join(vids, "train_0.mp4"), os.path.join(vids, "train_1.mp4")]
     assert ds.labels == [0, 4]
     assert ds[(0, 1)]["label"] == 4
+
+
+def test_clips_span_the_same_time_at_any_frame_rate(tmp_path):
+    from videossl.data.fixtures import write_numbered_video
+
+    root = tmp_path / "fps"
+    lines = []
+    for k, fps in enumerate((30, 60, 15)):
+        write_numbered_video(str(root / f"v{k}.mp4"), 60, fps=fps)
+        lines.append(f"v{k}.mp4 {k}")
+    (root / "test.csv").write_text("\n".join(lines) + "\n")
+    cfg = _cfg(str(root), **{"DATA.PATH_PREFIX": str(root), "DATA.MEAN": [0.0] * 3, "DATA.STD": [1.0] * 3,
+                             "TEST.NUM_ENSEMBLE_VIEWS": 1, "TEST.NUM_SPATIAL_CROPS": 1})
+    ds = build_dataset(cfg, "test")  # 4 frames x stride 2 at TARGET_FPS 30 = 8/30 s per clip
+    steps = [np.diff(_frame_ids(ds[i]["views"][0])).tolist() for i in range(3)]
+    assert set(steps[0]) <= {2, 3} and set(steps[1]) <= {4, 5} and set(steps[2]) <= {1, 2}
+    assert sum(steps[1]) in (14, 15) and sum(steps[2]) == 3

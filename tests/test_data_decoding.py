@@ -98,3 +98,47 @@ def test_frame_folder_reader(tmp_path):
     with pytest.raises(DecodeError, match="no frame images"):
         os.makedirs(tmp_path / "emptydir")
         open_video(str(tmp_path / "emptydir"))
+
+
+def _torchcodec_or_skip():
+    from videossl.data.decoding.torchcodec_reader import torchcodec_available
+
+    if not torchcodec_available():
+        pytest.skip("torchcodec is not importable (pip install torchcodec; apt-get install libavdevice59)")
+
+
+@pytest.mark.parametrize("name", ["g16", "bframes"])
+def test_torchcodec_reader_matches_pyav(videos, name):
+    _torchcodec_or_skip()
+    idx = [41, 3, 17, 59, 0]
+    with open_video(videos[name], backend="torchcodec") as r:
+        assert r.backend == "torchcodec" and r.num_frames == 60
+        assert frame_numbers(r.read(idx)) == idx
+
+
+def test_torchcodec_failures_fall_back_to_pyav(videos, monkeypatch):
+    _torchcodec_or_skip()
+    from videossl.data.decoding import torchcodec_reader as tc
+
+    def broken_read(self, indices):
+        raise DecodeError(f"torchcodec cannot decode {self.path}: simulated")
+
+    monkeypatch.setattr(tc.TorchCodecReader, "read", broken_read)
+    with open_video(videos["g16"], backend="torchcodec") as r:
+        assert frame_numbers(r.read([7, 8])) == [7, 8]
+        assert r.backend == "pyav"
+
+    def broken_init(self, path, **kw):
+        raise DecodeError("simulated open failure")
+
+    monkeypatch.setattr(tc.TorchCodecReader, "__init__", broken_init)
+    with open_video(videos["g16"], backend="torchcodec") as r:
+        assert r.backend == "pyav" and frame_numbers(r.read([30])) == [30]
+
+
+def test_long_gaps_are_crossed_with_a_seek(tmp_path):
+    path = write_numbered_video(str(tmp_path / "long.mp4"), 700, height=16, width=32, gop=16)
+    r = PyAVReader(path, seek_gap=300)
+    got = frame_numbers(r.read([5, 6, 650, 651]))
+    assert [g % 64 for g in got] == [5, 6, 650 % 64, 651 % 64]  # grey levels wrap every 64 frames
+    assert r.seeks == 2 and r.packets_decoded <= 20  # 0..6 and 640..651, not the 640 frames between

@@ -115,7 +115,8 @@ def test_flow_jpegs_round_trip(tmp_path):
         assert abs(int(np.median(rgb[..., 0])) - 128) <= 1  # R = 128
         got, want = read_flow_jpeg(os.path.join(folder, f"flow_{k:05d}.jpg")), true[k - 1]
         err = np.abs(got - np.clip(want, -20, 20))
-        assert err.mean() < 0.1 and np.percentile(err, 99) < 1.0, (err.mean(), err.max())
+        # quantisation step 40/255 (zero flow reads back as 0.078), plus JPEG error at the edges
+        assert err.mean() < 0.15 and np.percentile(err, 99) < 1.0, (err.mean(), err.max())
         assert np.abs(want).max() > 0.5  # something moves
     x = np.array([[[-25.0, 3.3], [0.0, 19.9]]], np.float32)
     enc = encode_flow(x)

@@ -7,13 +7,13 @@ options that differ from the defaults (e.g. no flip for ssv2).
 
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Dict, List, Optional
 
 import torch
 
 from .dataset import VideoDataset
-from .lists import read_kinetics_csv
+from .lists import read_hmdb51, read_kinetics_csv, read_ssv2, read_ucf101
 from .loader import make_loader
 from .records import VideoRecord
 from .transforms import ClipTransform, ColorConfig
@@ -28,7 +28,6 @@ class DatasetSpec:
     records: List[VideoRecord]
     random_flip: Optional[bool] = None  # None: DATA.RANDOM_FLIP
     segment: bool = False  # default temporal sampling is TSN segments
-    options: Dict = field(default_factory=dict)
 
 
 DATASETS: Dict[str, Callable] = {}
@@ -66,6 +65,40 @@ def _synthetic(cfg, split: str) -> DatasetSpec:
     if flow and not os.path.isdir(flow):
         raise ValueError("DATA.USE_FLOW with the synthetic dataset needs SYNTHETIC.WRITE_FLOW True")
     return DatasetSpec(read_kinetics_csv(root, split, os.path.join(root, "videos"), " ", flow))
+
+
+def video_root(cfg, *candidates: str) -> str:
+    """``DATA.PATH_PREFIX`` if set, else the first existing ``PATH_TO_DATA_DIR/<candidate>``, else the data dir."""
+    if cfg.DATA.PATH_PREFIX:
+        return cfg.DATA.PATH_PREFIX
+    for sub in candidates:
+        path = os.path.join(cfg.DATA.PATH_TO_DATA_DIR, sub)
+        if os.path.isdir(path):
+            return path
+    return cfg.DATA.PATH_TO_DATA_DIR
+
+
+@register_dataset("ucf101", "ucf")
+def _ucf101(cfg, split: str) -> DatasetSpec:
+    """Split files in DATA.PATH_TO_DATA_DIR (or its ucfTrainTestlist/), videos in PATH_PREFIX or UCF-101/."""
+    return DatasetSpec(read_ucf101(cfg.DATA.PATH_TO_DATA_DIR, video_root(cfg, "UCF-101", "videos"), split,
+                                   cfg.DATA.SPLIT, flow_root(cfg)))
+
+
+@register_dataset("hmdb51", "hmdb")
+def _hmdb51(cfg, split: str) -> DatasetSpec:
+    """Split files in DATA.PATH_TO_DATA_DIR (or testTrainMulti_7030_splits/), videos in PATH_PREFIX or videos/."""
+    return DatasetSpec(read_hmdb51(cfg.DATA.PATH_TO_DATA_DIR, video_root(cfg, "videos", "hmdb51_org"), split,
+                                   cfg.DATA.SPLIT, flow_root(cfg)))
+
+
+@register_dataset("ssv2", "something-something-v2", "somethingsomethingv2")
+def _ssv2(cfg, split: str) -> DatasetSpec:
+    """Official json lists in DATA.PATH_TO_DATA_DIR; ``<id>.webm`` (or frame folders ``<id>/``) in PATH_PREFIX
+    or 20bn-something-something-v2/.  No horizontal flip (labels such as "left to right"), TSN segments."""
+    records = read_ssv2(cfg.DATA.PATH_TO_DATA_DIR, video_root(cfg, "20bn-something-something-v2", "videos"),
+                        split, flow_root=flow_root(cfg))
+    return DatasetSpec(records, random_flip=False, segment=True)
 
 
 def build_transform(cfg, random_flip: Optional[bool] = None) -> ClipTransform:

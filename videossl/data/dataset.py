@@ -22,7 +22,6 @@ import math
 import os
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
-import numpy as np
 import torch
 from torch.utils.data import Dataset
 

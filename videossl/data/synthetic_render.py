@@ -30,12 +30,6 @@ from typing import List, Tuple
 
 import numpy as np
 
-DISTRACTOR = False
-RADIUS = (0.16, 0.24)
-TEX = 0.3
-PALETTE = False
-STRIPES = 1.0
-BGVAR = 0.3
 SHAPES = ("ellipse", "square", "triangle", "cross", "ring")
 MOTIONS = ("linear", "rotation", "zoom", "oscillation", "circular")
 

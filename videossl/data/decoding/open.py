@@ -24,6 +24,9 @@ def open_video(path: str, backend: str = "pyav", max_short_side: Optional[int] =
                frame_fps: float = 30.0, threads: int = 1) -> VideoReader:
     """Open ``path`` (a file, or a directory of frame images read at ``frame_fps``).
 
+    A missing ``a/b.mp4`` whose frames were extracted to the folder ``a/b/``
+    reads that folder, so any dataset's list works with frame folders.
+
     ``backend`` "torchcodec" uses torchcodec when it is importable and the file
     opens with it; otherwise (and for any later torchcodec failure, see
     :class:`~.torchcodec_reader.FallbackReader`) PyAV reads the file.
@@ -32,6 +35,9 @@ def open_video(path: str, backend: str = "pyav", max_short_side: Optional[int] =
     if os.path.isdir(path):
         return FrameFolderReader(path, fps=frame_fps, max_short_side=max_short_side)
     if not os.path.exists(path):
+        stem = os.path.splitext(path)[0]
+        if stem != path and os.path.isdir(stem):  # frames extracted into a folder named like the video
+            return FrameFolderReader(stem, fps=frame_fps, max_short_side=max_short_side)
         raise DecodeError(f"video file not found: {path}")
     if backend == "torchcodec":
         from .torchcodec_reader import FallbackReader, torchcodec_available

@@ -38,3 +38,12 @@ def with_flow(records: List[VideoRecord], flow_root: Optional[str], rel_paths: L
         return records
     return [VideoRecord(r.path, r.label, r.source_id, flow_folder(flow_root, rel))
             for r, rel in zip(records, rel_paths)]
+
+
+def find_file(root: str, name: str, subdirs=()) -> str:
+    """``root/name`` or ``root/<subdir>/name``; FileNotFoundError naming what was looked for."""
+    for sub in ("",) + tuple(subdirs):
+        path = os.path.join(root, sub, name)
+        if os.path.isfile(path):
+            return path
+    raise FileNotFoundError(f"{name} not found in {root}" + (f" (or {', '.join(subdirs)}/)" if subdirs else ""))

@@ -8,11 +8,11 @@ test crop.  :meth:`ClipTransform.apply` applies the same params to RGB and to
 flow frames, so ``flow[i]`` lines up pixel for pixel with ``views[i]``.
 
 Order of operations (crop first keeps the per-pixel work at the output size):
-crop + resize (bilinear, antialiased) -> [RandAugment, uint8] -> to [0, 1]
--> flip -> colour (jitter / grayscale / blur) -> (x - MEAN) / STD ->
-[random erasing] -> ``C x T x H x W``.  PySlowFast jitters colour before
-cropping; the pointwise ops commute with the crop, the blur is applied at the
-output scale instead.
+crop + resize (bilinear, antialiased) -> [RandAugment] -> flip -> colour
+(jitter / grayscale / blur; uint8 with PIL on the CPU, float tensor ops on an
+accelerator) -> to [0, 1] -> (x - MEAN) / STD -> [random erasing] ->
+``C x T x H x W``.  PySlowFast jitters colour before cropping; the pointwise
+ops commute with the crop, the blur is applied at the output scale instead.
 """
 
 from dataclasses import dataclass
@@ -21,7 +21,7 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 import torch
 
-from .color import ColorParams, apply_color, sample_color
+from .color import ColorParams, apply_color, apply_color_uint8, sample_color
 from .spatial import Box, crop_resize, jitter_crop_box, random_resized_crop_box, uniform_crop_box
 
 
@@ -109,15 +109,19 @@ class ClipTransform:
         """``uint8 T x H x W x 3`` -> normalised float ``3 x T x size x size`` (default: train size)."""
         size = self.crop_size if size is None else size
         x = crop_resize(frames.permute(0, 3, 1, 2), params.box, size)  # T x C x S x S uint8
-        if self.randaug is not None and params.extra_seed is not None and not is_flow:
+        if self.randaug is not None and params.extra_seed is not None and not is_flow and x.device.type == "cpu":
             x = self.randaug(x.permute(0, 2, 3, 1), seed=params.extra_seed).permute(0, 3, 1, 2)
-        x = x.float().div_(255.0)
         if params.flip:
             x = x.flip(-1)
-        if params.color is not None and (self.flow_color or not is_flow):
-            x = apply_color(x, params.color)
+        color = params.color if params.color is not None and (self.flow_color or not is_flow) else None
+        if color is not None and x.device.type == "cpu":  # PIL on uint8: fast on a CPU core
+            x = torch.from_numpy(apply_color_uint8(x.permute(0, 2, 3, 1).numpy(), color)).permute(0, 3, 1, 2)
+            color = None
+        x = x.float().div_(255.0)
+        if color is not None:  # on an accelerator: tensor ops
+            x = apply_color(x, color)
+        x = x.sub_(self.mean.to(x.device).view(1, -1, 1, 1)).div_(self.std.to(x.device).view(1, -1, 1, 1))
         x = x.permute(1, 0, 2, 3)  # C x T x H x W
-        x = (x - self.mean) / self.std
         if self.erasing is not None and params.extra_seed is not None:
             x = self.erasing(x, seed=params.extra_seed)
         return x.contiguous()

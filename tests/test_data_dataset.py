@@ -225,3 +225,23 @@ def test_clips_span_the_same_time_at_any_frame_rate(tmp_path):
     steps = [np.diff(_frame_ids(ds[i]["views"][0])).tolist() for i in range(3)]
     assert set(steps[0]) <= {2, 3} and set(steps[1]) <= {4, 5} and set(steps[2]) <= {1, 2}
     assert sum(steps[1]) in (14, 15) and sum(steps[2]) == 3
+
+
+def test_videos_shorter_than_a_clip_are_padded_with_their_last_frame(tmp_path):
+    """Documented rule: a clip longer than the video starts at frame 0 and repeats the last frame."""
+    from videossl.data.fixtures import write_numbered_video
+
+    root = tmp_path / "short"
+    write_numbered_video(str(root / "v0.mp4"), 5)
+    (root / "train.csv").write_text("v0.mp4 0\n")
+    (root / "test.csv").write_text("v0.mp4 0\n")
+    cfg = _cfg(str(root), **{"DATA.PATH_PREFIX": str(root), "DATA.MEAN": [0.0] * 3, "DATA.STD": [1.0] * 3,
+                             "DATA.NUM_FRAMES": 8, "DATA.SAMPLING_RATE": 2, "TEST.NUM_ENSEMBLE_VIEWS": 3,
+                             "TEST.NUM_SPATIAL_CROPS": 1, "DATA.TRAIN_CROP_NUM_TEMPORAL": 2})
+    test_ds = build_dataset(cfg, "test")  # clip = 16 frames, video = 5
+    for i in range(3):
+        ids = _frame_ids(test_ds[i]["views"][0])
+        assert ids[0] == 0 and ids[-1] == 4 and ids == sorted(ids) and ids.count(4) >= 4
+    sample = build_dataset(cfg, "train")[(0, 0)]
+    assert sample["num_failed"] == 0 and len(sample["views"]) == 2
+    assert all(v.shape == (3, 8, 24, 24) for v in sample["views"])

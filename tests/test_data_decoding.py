@@ -142,3 +142,36 @@ def test_long_gaps_are_crossed_with_a_seek(tmp_path):
     got = frame_numbers(r.read([5, 6, 650, 651]))
     assert [g % 64 for g in got] == [5, 6, 650 % 64, 651 % 64]  # grey levels wrap every 64 frames
     assert r.seeks == 2 and r.packets_decoded <= 20  # 0..6 and 640..651, not the 640 frames between
+
+
+
+@pytest.mark.parametrize("backend", ["pyav", "torchcodec"])
+def test_a_file_cut_anywhere_reads_or_raises_decode_error(tmp_path, videos, backend):
+    """Truncation at any byte gives frames of the right shape or a DecodeError naming the file, never
+    another exception (a cut inside the header, after the stream but before its codec parameters,
+    once raised AttributeError from PyAV and would have stopped training)."""
+    import av
+
+    if backend == "torchcodec":
+        _torchcodec_or_skip()
+    data = open(videos["g16"], "rb").read()
+    outcomes, no_codec = set(), []
+    for k in range(1, 200):
+        path = tmp_path / f"cut{k}.mp4"
+        path.write_bytes(data[: len(data) * k // 200])
+        try:
+            with av.open(str(path)) as c:
+                if c.streams.video and c.streams.video[0].codec_context is None:
+                    no_codec.append(k)
+        except av.error.FFmpegError:
+            pass
+        try:
+            with open_video(str(path), backend=backend) as r:
+                out = r.read([0, 30, 59])
+            assert out.shape == (3, 32, 48, 3)
+            outcomes.add("read")
+        except DecodeError as err:
+            assert f"cut{k}.mp4" in str(err)
+            outcomes.add("error")
+    assert "error" in outcomes
+    assert no_codec, "no cut hit the stream-without-codec-parameters case; widen the sweep"

@@ -90,3 +90,29 @@ def test_kinetics600_name_and_prefix(tmp_path):
     root = make_kinetics(str(tmp_path / "k600"), labels=(599, 3), num_frames=16, splits=("train",))
     ds = build_dataset(_cfg("kinetics600", root), "train")
     assert ds.labels == [599, 3] and ds[(0, 0)]["label"] == 599
+
+
+def test_ssv2_train_views_are_never_flipped_even_with_random_flip_on(tmp_path, ucf):
+    """SSv2 labels name directions ("left to right"): its train clips are never mirrored, while
+    the same config (DATA.RANDOM_FLIP True) flips about half of another dataset's clips."""
+    root = make_ssv2(str(tmp_path / "ssv2"), frame_folders=True)
+    flips = {}
+    for name, data_root in (("ssv2", root), ("ucf101", ucf)):
+        cfg = _cfg(name, data_root, **{"DATA.RANDOM_FLIP": True, "DATA.FRAME_FPS": 12.0,
+                                       "DATA.TRAIN_CROP_NUM_SPATIAL": 2})
+        ds = build_dataset(cfg, "train")
+        drawn = []
+        sample_train = ds.transform.sample_train
+
+        def record(*a, _orig=sample_train, _out=drawn, **k):
+            params = _orig(*a, **k)
+            _out.append(params.flip)
+            return params
+
+        ds.transform.sample_train = record
+        for epoch in range(3):
+            for i in range(ds.num_videos):
+                assert len(ds[(epoch, i)]["views"]) == 2
+        flips[name] = drawn
+    assert len(flips["ssv2"]) == 24 and not any(flips["ssv2"])
+    assert 0 < sum(flips["ucf101"]) < len(flips["ucf101"])

@@ -106,3 +106,16 @@ def test_build_splits_from_official_lists(tmp_path):
     test = open(out / "test.csv").read().splitlines()
     assert len(test) == 2 and all("_g02_" in ln and os.path.isabs(ln.split()[0]) for ln in test)
     assert len(open(out / "train.csv").read().splitlines()) == 4
+
+
+def test_resize_to_one_fixed_size(tree):
+    dst = tree / "fixed"
+    assert prepare_resize.main([str(tree / "src"), str(dst), "--size", "40x24", "--workers", "1"]) == 0
+    sizes = set()
+    for folder in os.listdir(dst):
+        for name in os.listdir(dst / folder):
+            with av.open(str(dst / folder / name)) as c:
+                sizes.add((c.streams.video[0].width, c.streams.video[0].height))
+    assert sizes == {(40, 24)}
+    with pytest.raises(SystemExit):
+        prepare_resize.main([str(tree / "src"), str(dst), "--size", "40by24"])

@@ -201,7 +201,8 @@ def run(args) -> str:
     lines = [
         "## Loader benchmark",
         "",
-        f"`python tools/benchmark_loader.py` on {platform.machine()}, {os.cpu_count()} CPU cores, PyAV {av.__version__}, "
+        f"`{args.command}` on {platform.machine()}, {os.cpu_count()} CPU cores "
+        f"(load average {os.getloadavg()[0]:.1f} at the start), PyAV {av.__version__}, "
         f"torch {torch.__version__.split('+')[0]}; clips of {args.num_frames} frames x stride {args.rate} "
         f"(30 fps), {args.samples} samples per cell, 1 decoder thread.  Each sample is decoded 3 times by "
         "each decoder in turn and the fastest time counts; the loader figure is the better of 2 epochs "
@@ -258,6 +259,7 @@ def main(argv=None) -> int:
     p.add_argument("--crop", type=int, default=224)
     p.add_argument("--out", default="")
     args = p.parse_args(argv)
+    args.command = "python " + " ".join([os.path.relpath(sys.argv[0])] + sys.argv[1:])
     if args.real_dir and not os.path.isdir(args.real_dir):
         print(f"(no real clips at {args.real_dir}; generated files only)")
         args.real_dir = ""

@@ -20,6 +20,7 @@ interrupted sweep resumes.
     python tools/ssl_vs_random.py --seeds 0 --out output/ssl_vs_random
     python tools/ssl_vs_random.py --seeds 0 1 2 --methods moco byol simclr swav
     python tools/ssl_vs_random.py --seeds 0 --opts SOLVER.MAX_EPOCH 10   # applied to pretraining
+    bash scripts/fight_ssl_vs_random.sh     # real videos: --data-opts point every job at a Kinetics-style CSV
 """
 
 import argparse
@@ -46,6 +47,9 @@ def parse_args(argv=None):
     p.add_argument("--out", default="output/ssl_vs_random")
     p.add_argument("--opts", nargs="*", default=[], help="KEY VALUE overrides for the pretraining jobs")
     p.add_argument("--eval-opts", nargs="*", default=[], help="KEY VALUE overrides for linear/retrieval jobs")
+    p.add_argument("--data-opts", nargs="*", default=[],
+                   help="KEY VALUE overrides for every job (another dataset: TRAIN.DATASET kinetics "
+                        "TEST.DATASET kinetics DATA.PATH_TO_DATA_DIR ...)")
     p.add_argument("--python", default=sys.executable)
     return p.parse_args(argv)
 
@@ -62,7 +66,8 @@ class Runner:
         if result and os.path.isfile(result):
             with open(result) as f:
                 return json.load(f)
-        cmd = [self.args.python, "tools/run_net.py", "--cfg", cfg, "OUTPUT_DIR", out_dir] + list(opts)
+        cmd = ([self.args.python, "tools/run_net.py", "--cfg", cfg, "OUTPUT_DIR", out_dir]
+               + list(self.args.data_opts) + list(opts))
         line = " ".join(cmd)
         self.log.write(line + "\n")
         self.log.flush()

@@ -114,6 +114,12 @@ class Trainer:
         self.optimizer = build_optimizer_from_cfg(cfg, self.method, self.scale.base_lr)
         self.amp = cfg.TRAIN.MIXED_PRECISION
         self.amp_dtype = torch.bfloat16 if cfg.TRAIN.MIXED_PRECISION_DTYPE == "bfloat16" else torch.float16
+        if self.amp and self.amp_dtype == torch.float16 and self.device.type == "cpu":
+            # CPU float16 autocast falls back to slow kernels (a Slow R50 step runs ~50x slower
+            # than fp32); a GPU config (PySlowFast's MoCo YAML) brought to a CPU runs in fp32.
+            logger.warning("TRAIN.MIXED_PRECISION with float16 on CPU: running in float32 "
+                           "(set TRAIN.MIXED_PRECISION_DTYPE bfloat16 for CPU autocast)")
+            self.amp = False
         use_scaler = self.amp and self.amp_dtype == torch.float16 and self.device.type == "cuda"
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=use_scaler)
         self.prefix = TASK_PREFIX[cfg.TASK]

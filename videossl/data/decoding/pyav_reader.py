@@ -64,6 +64,10 @@ class PyAVReader(VideoReader):
             self._container.close()
             raise DecodeError(f"no video stream in {self.path}")
         stream = self._container.streams.video[0]
+        if stream.codec_context is None:  # e.g. a file truncated before the codec parameters were found
+            self._container.close()
+            raise DecodeError(f"no decodable video stream in {self.path} (codec parameters missing; "
+                              "truncated or corrupt file?)")
         stream.codec_context.thread_count = threads
         if threads != 1:
             stream.thread_type = "AUTO"

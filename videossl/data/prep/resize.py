@@ -2,7 +2,7 @@
 
 import os
 from fractions import Fraction
-from typing import Optional
+from typing import Optional, Tuple
 
 import av
 
@@ -14,8 +14,11 @@ def _even(x: int) -> int:
 
 
 def resize_video(src: str, dst: str, short_side: Optional[int] = 256, gop: int = 16, crf: int = 23,
-                 preset: str = "veryfast", keep_audio: bool = False) -> dict:
+                 preset: str = "veryfast", keep_audio: bool = False,
+                 size: Optional[Tuple[int, int]] = None) -> dict:
     """Write ``src`` as H.264 ``dst`` with short side ``short_side`` (never upscaled; None keeps the size)
+    or, with ``size = (width, height)``, exactly that size (aspect ratio not kept: every video of a
+    dataset the same size, so that resolution and shape cannot tell classes apart),
     and a keyframe every ``gop`` frames; same frame rate and timestamps.  Audio is dropped unless
     ``keep_audio``.  Written to ``dst + '.tmp'`` and renamed, so an interrupted run leaves no
     half-written file.  Returns ``{"frames", "width", "height", "fps"}``.
@@ -26,7 +29,10 @@ def resize_video(src: str, dst: str, short_side: Optional[int] = 256, gop: int =
     with av.open(src) as inp:
         vin = inp.streams.video[0]
         vin.thread_type = "AUTO"
-        h, w = short_side_size(vin.codec_context.height, vin.codec_context.width, short_side)
+        if size is not None:
+            w, h = size
+        else:
+            h, w = short_side_size(vin.codec_context.height, vin.codec_context.width, short_side)
         h, w = _even(h), _even(w)
         rate = vin.average_rate or vin.guessed_rate or Fraction(30)
         with av.open(tmp, "w") as out:

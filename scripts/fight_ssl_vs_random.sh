@@ -32,8 +32,8 @@ for split, lines in rows.items():
 PY
 cp "$DATA/test.csv" "$DATA/val.csv"
 DATA_OPTS=(TRAIN.DATASET kinetics TEST.DATASET kinetics DATA.PATH_TO_DATA_DIR "$DATA"
-           DATA.PATH_PREFIX "$DATA/videos" DATA.TRAIN_JITTER_SCALES "[84,96]"
-           DATA.TRAIN_CROP_SIZE 64 DATA.TEST_CROP_SIZE 84 DATA.SAMPLING_RATE 4)
+           DATA.PATH_PREFIX "$DATA/videos" DATA.TRAIN_JITTER_SCALES "[56,64]"
+           DATA.TRAIN_CROP_SIZE 48 DATA.TEST_CROP_SIZE 56 DATA.NUM_FRAMES 4 DATA.SAMPLING_RATE 4)
 # shellcheck disable=SC2086
 "$PY" tools/ssl_vs_random.py --methods $METHODS --seeds $SEEDS --out "$OUT" \
   --data-opts "${DATA_OPTS[@]}" --eval-opts MODEL.NUM_CLASSES 2 "$@"

@@ -25,14 +25,13 @@ interrupted sweep resumes.
 
 import argparse
 import json
-import math
 import os
-import subprocess
 import sys
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+
+from tools.sweep import JobRunner, mean_std  # noqa: E402
 
 CFG_DIR = os.path.join("configs", "synthetic", "contrastive_ssl")
 METHOD_CFG = {"moco": "MoCo_R10.yaml", "byol": "BYOL_R10.yaml", "simclr": "SimCLR_R10.yaml",
@@ -57,30 +56,11 @@ def parse_args(argv=None):
 class Runner:
     def __init__(self, args):
         self.args = args
-        os.makedirs(args.out, exist_ok=True)
-        self.log = open(os.path.join(args.out, "commands.txt"), "a")
+        self.jobs = JobRunner(args.out, "ssl_vs_random", args.python, args.data_opts)
 
     def run(self, cfg, out_dir, opts, result_file):
         """Run one job unless ``out_dir/result_file`` exists; return that JSON (or None)."""
-        result = os.path.join(out_dir, result_file) if result_file else None
-        if result and os.path.isfile(result):
-            with open(result) as f:
-                return json.load(f)
-        cmd = ([self.args.python, "tools/run_net.py", "--cfg", cfg, "OUTPUT_DIR", out_dir]
-               + list(self.args.data_opts) + list(opts))
-        line = " ".join(cmd)
-        self.log.write(line + "\n")
-        self.log.flush()
-        print(f"[ssl_vs_random] {line}", flush=True)
-        start = time.time()
-        rc = subprocess.run(cmd, cwd=ROOT).returncode
-        print(f"[ssl_vs_random] exit {rc} after {time.time() - start:.0f}s", flush=True)
-        if rc != 0:
-            raise SystemExit(f"job failed (exit {rc}): {line}")
-        if result:
-            with open(result) as f:
-                return json.load(f)
-        return None
+        return self.jobs.run_net(cfg, out_dir, opts, result_file)
 
     def evaluate(self, tag_dir, seed, ckpt):
         init = ["TRAIN.CHECKPOINT_FILE_PATH", ckpt] if ckpt else []
@@ -107,13 +87,6 @@ class Runner:
         return ckpt
 
 
-def _mean_std(values):
-    n = len(values)
-    mean = sum(values) / n
-    std = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else 0.0
-    return mean, std
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
     runner = Runner(args)
@@ -135,7 +108,7 @@ def _write(args, results):
     summary = {}
 
     def fmt(vals):
-        mean, std = _mean_std(vals)
+        mean, std = mean_std(vals)
         return f"{mean:.1f} ± {std:.1f}", (mean, std)
 
     rand = results["random"]

@@ -13,7 +13,7 @@ from videossl.config import get_cfg
 from videossl.data import build_dataset
 from videossl.data.decoding import open_video
 from videossl.data.flow import decode_flow, encode_flow, read_flow_jpeg
-from videossl.data.synthetic import SyntheticSettings, ensure_synthetic
+from videossl.data.synthetic import SyntheticSettings, ensure_synthetic, generate
 from videossl.data.synthetic_render import class_table, render_video
 
 TINY = dict(num_classes=3, train_per_class=2, test_per_class=1, num_frames=10, size=32)
@@ -29,9 +29,18 @@ def _digest_tree(root):
     return h.hexdigest()
 
 
+def _generate_in_fresh_process(settings, root):
+    """Serial generation in a new interpreter (see the caveat in ``videossl/data/synthetic.py``)."""
+    proc = multiprocessing.get_context("spawn").Process(target=generate, args=(settings, root, 1))
+    proc.start()
+    proc.join()
+    assert proc.exitcode == 0
+    return root
+
+
 def test_same_seed_same_files_other_seed_other_frames(tmp_path):
-    a = ensure_synthetic(SyntheticSettings(**TINY), str(tmp_path / "a"))
-    b = ensure_synthetic(SyntheticSettings(**TINY), str(tmp_path / "b"))
+    a = _generate_in_fresh_process(SyntheticSettings(**TINY), str(tmp_path / "a"))
+    b = _generate_in_fresh_process(SyntheticSettings(**TINY), str(tmp_path / "b"))
     c = ensure_synthetic(SyntheticSettings(**TINY, seed=1), str(tmp_path / "c"))
     assert _digest_tree(os.path.join(a, "videos")) == _digest_tree(os.path.join(b, "videos"))
     with open_video(os.path.join(a, "videos/train/c01_000.mp4")) as ra, \

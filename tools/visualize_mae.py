@@ -2,19 +2,20 @@
 """Reconstruction grid of a masked-autoencoder checkpoint, with PSNR on the masked patches.
 
     python tools/visualize_mae.py --cfg configs/masked_ssl/synthetic/mae_st_vit_tiny_PT.yaml \
-        --checkpoint out/ckpt.pyth --video some.mp4 --out grid.png [--seed 0 --ratio 0.9] [KEY VALUE ...]
+        --checkpoint out/ckpt.pyth --video some.mp4 [more.mp4 ...] --out grid.png \
+        [--seed 0 --ratio 0.9 --json-out stats.json] [KEY VALUE ...]
 
-Takes one clip from the middle of ``--video`` (``DATA.NUM_FRAMES`` at
+Takes one clip from the middle of each ``--video`` (``DATA.NUM_FRAMES`` at
 ``DATA.SAMPLING_RATE``; short side resized to ``DATA.TRAIN_CROP_SIZE``, centre
-crop), masks it with the config's masking (seeded), and writes a PNG with
-three rows -- original, masked input (hidden patches grey), reconstruction
+crop), masks it with the config's masking (seeded: ``--seed`` + video index), and
+writes a PNG of the first video with three rows -- original, masked input (hidden patches grey), reconstruction
 (visible patches kept, hidden ones predicted) -- and one column per target
 frame (with ``MASK.TIME_STRIDE_LOSS`` the first frame of each tubelet).
 
 With per-patch normalised targets (``MASK.NORM_PRED_PIXEL``) predictions are
 mapped back to pixels with each patch's own mean and std, as MAE-ST/VideoMAE
 visualisations do.  PSNR (pixels in [0, 1], masked patches only) is printed
-for the reconstruction and two baselines: ``mean-fill`` (each hidden patch
+(mean over the videos) for the reconstruction and two baselines: ``mean-fill`` (each hidden patch
 filled with the mean colour of the visible pixels: no knowledge of the hidden
 patches) and ``patch-mean-fill`` (each hidden patch filled with its own true
 mean in the target's normalisation -- the prediction "0" of a
@@ -147,10 +148,12 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--cfg", required=True)
     p.add_argument("--checkpoint", required=True)
-    p.add_argument("--video", required=True)
+    p.add_argument("--video", required=True, nargs="+",
+                   help="one or more videos: the grid shows the first, PSNRs are the mean over all")
     p.add_argument("--out", required=True)
     p.add_argument("--seed", type=int, default=0, help="mask seed")
     p.add_argument("--ratio", type=float, default=None, help="override AUG.MASK_RATIO")
+    p.add_argument("--json-out", default=None, help="also write the printed statistics to this JSON file")
     p.add_argument("opts", nargs=argparse.REMAINDER, help="KEY VALUE overrides")
     args = p.parse_args(argv)
     opts = list(args.opts)
@@ -166,12 +169,24 @@ def main(argv=None):
     if report.missing:
         print(f"warning: {len(report.missing)} parameters not in the checkpoint: {report.missing[:5]}")
     mae.eval()
-    clip = read_clip(args.video, cfg.DATA.NUM_FRAMES, cfg.DATA.SAMPLING_RATE, cfg.DATA.TRAIN_CROP_SIZE)
-    res = reconstruct_pixels(mae, clip, cfg.DATA.MEAN, cfg.DATA.STD, args.seed)
-    save_grid([res["original"], res["masked"], res["reconstruction"]], args.out)
-    stats = {k: round(v, 3) for k, v in res.items() if not torch.is_tensor(v)}
-    stats["gain_over_mean_fill_db"] = round(res["psnr_reconstruction"] - res["psnr_mean_fill"], 3)
-    stats["gain_over_patch_mean_fill_db"] = round(res["psnr_reconstruction"] - res["psnr_patch_mean_fill"], 3)
+    per_video = []
+    for i, video in enumerate(args.video):
+        clip = read_clip(video, cfg.DATA.NUM_FRAMES, cfg.DATA.SAMPLING_RATE, cfg.DATA.TRAIN_CROP_SIZE)
+        res = reconstruct_pixels(mae, clip, cfg.DATA.MEAN, cfg.DATA.STD, args.seed + i)
+        if i == 0:
+            save_grid([res["original"], res["masked"], res["reconstruction"]], args.out)
+        per_video.append({k: v for k, v in res.items() if not torch.is_tensor(v)})
+    stats = {k: round(sum(r[k] for r in per_video) / len(per_video), 3) for k in per_video[0]}
+    stats["gain_over_mean_fill_db"] = round(stats["psnr_reconstruction"] - stats["psnr_mean_fill"], 3)
+    stats["gain_over_patch_mean_fill_db"] = round(stats["psnr_reconstruction"] - stats["psnr_patch_mean_fill"], 3)
+    stats["num_videos"] = len(per_video)
+    print(f"PSNR on masked patches (mean over {len(per_video)} video(s)): reconstruction "
+          f"{stats['psnr_reconstruction']:.2f} dB, mean-fill {stats['psnr_mean_fill']:.2f} dB "
+          f"({stats['gain_over_mean_fill_db']:+.2f} dB), patch-mean-fill {stats['psnr_patch_mean_fill']:.2f} dB")
+    if args.json_out:
+        os.makedirs(os.path.dirname(os.path.abspath(args.json_out)), exist_ok=True)
+        with open(args.json_out, "w") as f:
+            json.dump(stats, f, indent=2)
     print(f"wrote {args.out}")
     print(json.dumps(stats))
     return stats

@@ -1,0 +1,84 @@
+"""tools/mae_vs_random.py: last-epoch loss parsing, mean ± std table, resumable jobs (no training)."""
+
+import json
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from tools import mae_vs_random as mvr  # noqa: E402
+from tools import sweep  # noqa: E402
+
+
+def _log_line(**stats):
+    return "[12/01 10:00:00 logging.py:51] json_stats: " + json.dumps(stats, sort_keys=True) + "\n"
+
+
+def test_last_epoch_loss_averages_the_last_epoch(tmp_path):
+    log = tmp_path / "stdout.log"
+    log.write_text(
+        "some other line\n"
+        + _log_line(_type="train_iter", epoch="1/2", iter="10/12", loss=0.9)
+        + _log_line(_type="train_iter", epoch="1/2", iter="12/12", loss=0.8)
+        + _log_line(_type="train_epoch", epoch="1/2", samples=192)
+        + _log_line(_type="train_iter", epoch="2/2", iter="10/12", loss=0.4)
+        + _log_line(_type="train_iter", epoch="2/2", iter="12/12", loss=0.2)
+    )
+    out = mvr.last_epoch_loss(str(log))
+    assert out["loss"] == pytest.approx(0.3)
+    assert out["epoch"] == "2/2" and out["num_logged"] == 2 and out["last_iter_loss"] == 0.2
+
+
+def test_last_epoch_loss_without_losses_raises(tmp_path):
+    log = tmp_path / "stdout.log"
+    log.write_text(_log_line(_type="train_epoch", epoch="1/1"))
+    with pytest.raises(ValueError):
+        mvr.last_epoch_loss(str(log))
+
+
+def test_mean_std_is_sample_std():
+    assert mvr.mean_std([2.0]) == (2.0, 0.0)
+    mean, std = mvr.mean_std([1.0, 2.0, 3.0])
+    assert mean == pytest.approx(2.0) and std == pytest.approx(1.0)
+
+
+def test_write_summary_table_and_json(tmp_path):
+    records = {
+        s: {"pretrain_loss": 0.3 + 0.01 * s, "psnr_reconstruction": 25.0 + s, "psnr_mean_fill": 20.0,
+            "psnr_gain": 5.0 + s, "top1_random": 40.0 + s, "top1_mae": 60.0 + 2 * s, "top1_gain": 20.0 + s}
+        for s in (2, 0, 1)
+    }
+    table = mvr.write_summary(str(tmp_path), records, "mae_st")
+    assert (tmp_path / "table.md").read_text().strip() == table
+    assert "per seed (0, 1, 2)" in table.splitlines()[0]
+    assert "| finetune top-1, MAE init (%) | 62.0 ± 2.0 | 60.0, 62.0, 64.0 |" in table
+    assert "| gain of MAE init (points) | +21.0 ± 1.0 |" in table
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["seeds"] == [0, 1, 2]
+    assert summary["top1_gain"] == {"mean": pytest.approx(21.0), "std": pytest.approx(1.0), "n": 3}
+    assert summary["pretrain_loss"]["mean"] == pytest.approx(0.31)
+
+
+def test_existing_results_are_not_rerun(tmp_path, monkeypatch):
+    """With every result file present, a sweep only reads them (no subprocess)."""
+    out = tmp_path / "sweep"
+    seed_dir = out / "seed0"
+    for sub, name, payload in (
+        ("pretrain", mvr.PT_RESULT, {"loss": 0.25, "checkpoint": "ckpt.pyth"}),
+        ("pretrain", mvr.VIS_RESULT, {"psnr_reconstruction": 24.0, "psnr_mean_fill": 18.0}),
+        ("finetune_mae", mvr.FT_RESULT, {"top1_acc": 70.0}),
+        ("finetune_random", mvr.FT_RESULT, {"top1_acc": 50.0}),
+    ):
+        (seed_dir / sub).mkdir(parents=True, exist_ok=True)
+        (seed_dir / sub / name).write_text(json.dumps(payload))
+
+    def no_run(*a, **k):
+        raise AssertionError("a job was rerun")
+
+    monkeypatch.setattr(sweep.subprocess, "run", no_run)
+    assert mvr.main(["--seeds", "0", "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["top1_gain"]["mean"] == pytest.approx(20.0)
+    assert summary["psnr_gain"]["mean"] == pytest.approx(6.0)

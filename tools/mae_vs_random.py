@@ -1,0 +1,196 @@
+#!/usr/bin/env python3
+"""MAE-pretrained vs randomly initialised tiny ViT on the built-in synthetic set (issue #6).
+
+For every seed this runs, one job after the other (CPU friendly)::
+
+    pretrain   tools/run_net.py --cfg configs/masked_ssl/synthetic/<recipe>_vit_tiny_PT.yaml
+                   (final loss: mean of the logged masked-patch losses of the last epoch)
+    visualise  tools/visualize_mae.py --cfg <PT cfg> --checkpoint <last ckpt> --video <test videos>
+                   (PSNR on masked patches: reconstruction vs mean-fill)
+    finetune   tools/run_net.py --cfg configs/masked_ssl/synthetic/<FT cfg> \
+                   TRAIN.CHECKPOINT_FILE_PATH <last ckpt>               (test top-1, multi-view)
+    random     the same finetune without a checkpoint                   (same recipe, random init)
+
+It prints a table (mean ± std over seeds) and writes ``<out>/table.md``,
+``<out>/summary.json`` and ``<out>/commands.txt`` (every command, exactly as
+run).  Jobs whose result file exists are not rerun, so an interrupted sweep
+resumes.
+
+    python tools/mae_vs_random.py --seeds 0 1 2 --out output/mae_vs_random
+    python tools/mae_vs_random.py --recipe videomae --seeds 0 --out output/videomae_vs_random
+    python tools/mae_vs_random.py --seeds 0 --opts SOLVER.MAX_EPOCH 10 --ft-opts SOLVER.MAX_EPOCH 5
+"""
+
+import argparse
+import json
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from tools.sweep import JobRunner, mean_std  # noqa: E402
+
+CFG_DIR = os.path.join("configs", "masked_ssl", "synthetic")
+RECIPES = {  # recipe -> (pretrain config, finetune config)
+    "mae_st": ("mae_st_vit_tiny_PT.yaml", "vit_tiny_FT.yaml"),
+    "videomae": ("videomae_vit_tiny_PT.yaml", "videomae_vit_tiny_FT.yaml"),
+}
+PT_RESULT = "results_pretrain_loss.json"
+FT_RESULT = "results_finetune_topk.json"
+VIS_RESULT = "psnr.json"
+# (key in the per-seed record, table label, format)
+COLUMNS = [
+    ("pretrain_loss", "pretrain final loss (masked, norm. targets)", "{:.3f} ± {:.3f}"),
+    ("psnr_reconstruction", "PSNR masked patches: reconstruction (dB)", "{:.2f} ± {:.2f}"),
+    ("psnr_mean_fill", "PSNR masked patches: mean-fill (dB)", "{:.2f} ± {:.2f}"),
+    ("psnr_gain", "PSNR gain over mean-fill (dB)", "{:+.2f} ± {:.2f}"),
+    ("top1_random", "finetune top-1, random init (%)", "{:.1f} ± {:.1f}"),
+    ("top1_mae", "finetune top-1, MAE init (%)", "{:.1f} ± {:.1f}"),
+    ("top1_gain", "gain of MAE init (points)", "{:+.1f} ± {:.1f}"),
+]
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--recipe", default="mae_st", choices=list(RECIPES))
+    p.add_argument("--seeds", nargs="+", type=int, default=[0])
+    p.add_argument("--out", default="output/mae_vs_random")
+    p.add_argument("--opts", nargs="*", default=[], help="KEY VALUE overrides for the pretraining jobs")
+    p.add_argument("--ft-opts", nargs="*", default=[], help="KEY VALUE overrides for both finetune jobs")
+    p.add_argument("--vis-videos", type=int, default=8,
+                   help="test videos (one per class, round robin) whose masked-patch PSNR is averaged")
+    p.add_argument("--python", default=sys.executable)
+    return p.parse_args(argv)
+
+
+def last_epoch_loss(log_path: str) -> dict:
+    """Mean of the ``train_iter`` losses logged in the last epoch of a ``stdout.log``."""
+    rows = []
+    with open(log_path) as f:
+        for line in f:
+            if "json_stats:" not in line:
+                continue
+            stats = json.loads(line.split("json_stats:", 1)[1])
+            if stats.get("_type") == "train_iter" and "loss" in stats:
+                rows.append(stats)
+    if not rows:
+        raise ValueError(f"{log_path}: no train_iter losses logged")
+    last = rows[-1]["epoch"]
+    losses = [r["loss"] for r in rows if r["epoch"] == last]
+    return {"loss": sum(losses) / len(losses), "epoch": last, "num_logged": len(losses),
+            "last_iter_loss": rows[-1]["loss"]}
+
+
+class Runner:
+    def __init__(self, args):
+        self.args = args
+        self.pt_cfg, self.ft_cfg = (os.path.join(CFG_DIR, c) for c in RECIPES[args.recipe])
+        self.jobs = JobRunner(args.out, "mae_vs_random", args.python)
+        self._call = self.jobs.call
+
+    def run(self, cfg, out_dir, opts, result_file):
+        """Run one training job unless ``out_dir/result_file`` exists; return that JSON."""
+        return self.jobs.run_net(cfg, out_dir, opts, result_file)
+
+    def pretrain(self, seed):
+        from videossl.utils.checkpoint import last_checkpoint
+
+        out_dir = os.path.join(self.args.out, f"seed{seed}", "pretrain")
+        result = os.path.join(out_dir, PT_RESULT)
+        if not os.path.isfile(result):
+            self._call([self.args.python, "tools/run_net.py", "--cfg", self.pt_cfg, "OUTPUT_DIR", out_dir,
+                        "RNG_SEED", str(seed)] + list(self.args.opts))
+            ckpt = last_checkpoint(out_dir, "ssl")
+            if ckpt is None:
+                raise SystemExit(f"pretraining wrote no checkpoint in {out_dir}")
+            with open(result, "w") as f:
+                json.dump({**last_epoch_loss(os.path.join(out_dir, "stdout.log")), "checkpoint": ckpt}, f, indent=2)
+        with open(result) as f:
+            return json.load(f)
+
+    def visualise(self, seed, ckpt):
+        out_dir = os.path.join(self.args.out, f"seed{seed}", "pretrain")
+        result = os.path.join(out_dir, VIS_RESULT)
+        if not os.path.isfile(result):
+            videos = test_videos(self.pt_cfg, self.args.opts, self.args.vis_videos)
+            self._call([self.args.python, "tools/visualize_mae.py", "--cfg", self.pt_cfg, "--checkpoint", ckpt,
+                        "--video"] + videos + ["--out", os.path.join(out_dir, "reconstruction.png"),
+                                               "--seed", str(seed), "--json-out", result] + list(self.args.opts))
+        with open(result) as f:
+            return json.load(f)
+
+    def seed_record(self, seed):
+        pt = self.pretrain(seed)
+        vis = self.visualise(seed, pt["checkpoint"])
+        common = ["RNG_SEED", str(seed)] + list(self.args.ft_opts)
+        base = os.path.join(self.args.out, f"seed{seed}")
+        mae = self.run(self.ft_cfg, os.path.join(base, "finetune_mae"),
+                       common + ["TRAIN.CHECKPOINT_FILE_PATH", pt["checkpoint"]], FT_RESULT)
+        rnd = self.run(self.ft_cfg, os.path.join(base, "finetune_random"), common, FT_RESULT)
+        return {
+            "pretrain_loss": pt["loss"],
+            "psnr_reconstruction": vis["psnr_reconstruction"], "psnr_mean_fill": vis["psnr_mean_fill"],
+            "psnr_gain": vis["psnr_reconstruction"] - vis["psnr_mean_fill"],
+            "top1_random": rnd["top1_acc"], "top1_mae": mae["top1_acc"],
+            "top1_gain": mae["top1_acc"] - rnd["top1_acc"],
+        }
+
+
+def test_videos(cfg_path, opts, n):
+    """``n`` test-split videos of the synthetic set of ``cfg_path``: classes round robin."""
+    from videossl.config import load_config
+    from videossl.data.synthetic import build_synthetic_root
+
+    cfg = load_config([os.path.join(ROOT, cfg_path)], list(opts))
+    root = build_synthetic_root(cfg)
+    with open(os.path.join(root, "test.csv")) as f:
+        rows = [line.split() for line in f if line.strip()]
+    by_class = {}
+    for rel, label in rows:
+        by_class.setdefault(int(label), []).append(os.path.join(root, "videos", rel))
+    picked, i = [], 0
+    while len(picked) < min(n, len(rows)):
+        for c in sorted(by_class):
+            if i < len(by_class[c]) and len(picked) < n:
+                picked.append(by_class[c][i])
+        i += 1
+    return picked
+
+
+def write_summary(out, records, recipe="mae_st"):
+    """``records``: seed -> per-seed record.  Writes table.md / summary.json; returns the table."""
+    seeds = sorted(records)
+    rows = [f"| {recipe}: metric | mean ± std | per seed ({', '.join(str(s) for s in seeds)}) |",
+            "|---|---|---|"]
+    summary = {"recipe": recipe, "seeds": seeds, "per_seed": {str(s): records[s] for s in seeds}}
+    for key, label, fmt in COLUMNS:
+        vals = [records[s][key] for s in seeds if key in records[s]]
+        if not vals:
+            continue
+        mean, std = mean_std(vals)
+        summary[key] = {"mean": mean, "std": std, "n": len(vals)}
+        per = ", ".join(f"{v:.3f}" if "loss" in key else f"{v:.1f}" if "top1" in key else f"{v:.2f}" for v in vals)
+        rows.append(f"| {label} | {fmt.format(mean, std)} | {per} |")
+    table = "\n".join(rows)
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "table.md"), "w") as f:
+        f.write(table + "\n")
+    with open(os.path.join(out, "summary.json"), "w") as f:
+        json.dump(summary, f, indent=2)
+    return table
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    runner = Runner(args)
+    records = {}
+    for seed in args.seeds:
+        records[seed] = runner.seed_record(seed)
+        write_summary(args.out, records, args.recipe)
+    print(write_summary(args.out, records, args.recipe))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -2,6 +2,7 @@
 
 import csv
 import os
+import shutil
 import sys
 
 import av
@@ -119,3 +120,15 @@ def test_resize_to_one_fixed_size(tree):
     assert sizes == {(40, 24)}
     with pytest.raises(SystemExit):
         prepare_resize.main([str(tree / "src"), str(dst), "--size", "40by24"])
+
+
+def test_a_bad_file_is_reported_and_the_others_are_still_prepared(tree, tmp_path, capsys):
+    src = tmp_path / "src"
+    shutil.copytree(tree / "src", src)
+    (src / "run" / "broken.mp4").write_bytes(b"not a video")
+    for tool, dst in ((prepare_resize, tmp_path / "resized"), (prepare_frames, tmp_path / "frames")):
+        assert tool.main([str(src), str(dst), "--workers", "2"]) == 1
+        err = capsys.readouterr().err
+        assert err.count("FAILED") == 1 and "broken.mp4" in err
+        good = [n for n in os.listdir(dst / "run") if "broken" not in n]
+        assert len(good) == 3 and not any("broken" in n for n in os.listdir(dst / "run"))

@@ -9,22 +9,15 @@ absent (set DATA.PATH_PREFIX / the data dir to DST_DIR), and
 """
 
 import argparse
-import multiprocessing
+import functools
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from videossl.data.prep import extract_frames  # noqa: E402
+from videossl.data.prep.pool import map_files  # noqa: E402
 from videossl.data.prep.splits import list_videos  # noqa: E402
-
-
-def _job(args):
-    src, dst, short_side, quality = args
-    try:
-        return src, None, extract_frames(src, dst, short_side, quality)
-    except Exception as err:  # noqa: BLE001
-        return src, f"{type(err).__name__}: {err}", 0
 
 
 def main(argv=None) -> int:
@@ -40,15 +33,10 @@ def main(argv=None) -> int:
     for rel in list_videos(a.src):
         dst = os.path.join(a.dst, os.path.splitext(rel)[0])
         if a.overwrite or not os.path.isdir(dst):
-            jobs.append((os.path.join(a.src, rel), dst, a.short_side or None, a.quality))
-    failed, total = [], 0
-    with multiprocessing.Pool(max(a.workers, 1)) as pool:
-        for src, err, n in pool.imap_unordered(_job, jobs):
-            total += n
-            if err:
-                failed.append((src, err))
-    for src, err in failed:
-        print(f"FAILED {src}: {err}", file=sys.stderr)
+            jobs.append((os.path.join(a.src, rel), dst))
+    fn = functools.partial(extract_frames, short_side=a.short_side or None, quality=a.quality)
+    counts, failed = map_files(fn, jobs, a.workers)
+    total = sum(counts)
     print(f"extracted {total} frames of {len(jobs) - len(failed)} videos into {a.dst} ({len(failed)} failed)")
     return 1 if failed else 0
 

@@ -11,23 +11,15 @@ Files that fail are listed at the end and the exit status is 1.
 """
 
 import argparse
-import multiprocessing
+import functools
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from videossl.data.prep import resize_video  # noqa: E402
+from videossl.data.prep.pool import map_files  # noqa: E402
 from videossl.data.prep.splits import list_videos  # noqa: E402
-
-
-def _job(args):
-    src, dst, opts = args
-    try:
-        info = resize_video(src, dst, **opts)
-        return src, None, info
-    except Exception as err:  # noqa: BLE001 - report and go on
-        return src, f"{type(err).__name__}: {err}", None
 
 
 def main(argv=None) -> int:
@@ -44,26 +36,18 @@ def main(argv=None) -> int:
     a = p.parse_args(argv)
     size = None
     if a.size:
-        try:
-            size = tuple(int(v) for v in a.size.lower().split("x"))
-            assert len(size) == 2 and min(size) > 0
-        except (ValueError, AssertionError):
+        parts = a.size.lower().split("x")
+        if len(parts) != 2 or not all(v.isdigit() and int(v) > 0 for v in parts):
             p.error(f"--size {a.size!r}: expected WxH, e.g. 160x120")
-    opts = dict(short_side=a.short_side or None, gop=a.gop, crf=a.crf, keep_audio=a.keep_audio, size=size)
+        size = (int(parts[0]), int(parts[1]))
+    fn = functools.partial(resize_video, short_side=a.short_side or None, gop=a.gop, crf=a.crf,
+                           keep_audio=a.keep_audio, size=size)
     jobs = []
     for rel in list_videos(a.src):
         dst = os.path.join(a.dst, os.path.splitext(rel)[0] + ".mp4")
         if a.overwrite or not os.path.exists(dst):
-            jobs.append((os.path.join(a.src, rel), dst, opts))
-    failed = []
-    with multiprocessing.Pool(max(a.workers, 1)) as pool:
-        for k, (src, err, info) in enumerate(pool.imap_unordered(_job, jobs), 1):
-            if err:
-                failed.append((src, err))
-            if k % 100 == 0 or k == len(jobs):
-                print(f"{k}/{len(jobs)} done, {len(failed)} failed", flush=True)
-    for src, err in failed:
-        print(f"FAILED {src}: {err}", file=sys.stderr)
+            jobs.append((os.path.join(a.src, rel), dst))
+    _, failed = map_files(fn, jobs, a.workers)
     print(f"resized {len(jobs) - len(failed)} videos into {a.dst} ({len(failed)} failed)")
     return 1 if failed else 0
 

@@ -174,3 +174,38 @@ def test_concurrent_generation_is_safe(tmp_path):
     assert roots == [root] * 3
     assert sorted(os.listdir(tmp_path)) == ["shared", "shared.lock"]  # no temporary directory left
     assert len(open(os.path.join(root, "train.csv")).read().splitlines()) == 6
+
+
+def test_nuisance_knobs_change_only_the_colours():
+    """COLOUR_VARIATION 0 gives every video the same grey pair; the geometry is unchanged."""
+    from videossl.data.seeds import rng_for
+    from videossl.data.synthetic_render import FIXED_BACKGROUND, FIXED_OBJECT
+
+    shape, motion = class_table(8)[3]
+    default, _ = render_video(rng_for(0, 0, 3, 5), shape, motion, 6, 32)
+    grey, _ = render_video(rng_for(0, 0, 3, 5), shape, motion, 6, 32, colour_variation=0.0)
+    plain, _ = render_video(rng_for(0, 0, 3, 5), shape, motion, 6, 32, texture=0.0)
+    # Same object pixels in every rendering (the random draws do not depend on the knobs).
+    obj = np.abs(grey.astype(float) / 255 - FIXED_BACKGROUND).mean(-1) > 0.25
+    assert 0.05 < obj.mean() < 0.6
+    assert np.abs(grey[obj].astype(float) / 255 - FIXED_OBJECT).mean() < 0.05
+    assert np.abs(grey[~obj].astype(float) / 255 - FIXED_BACKGROUND).mean() < 0.02  # sensor noise only
+    pure_bg = np.abs(grey.astype(float) / 255 - FIXED_BACKGROUND).max(-1) < 0.06  # away from the edges
+    # texture=0: only sensor noise varies over the background; the default has gratings on top.
+    plain_bg, default_bg = plain[0][pure_bg[0]].astype(float) / 255, default[0][pure_bg[0]].astype(float) / 255
+    assert plain_bg.std(0).max() < 0.02
+    assert default_bg.std(0).max() > plain_bg.std(0).max() + 0.005
+    # The object is where it was, with (nearly) the video's own colour: it is drawn to contrast with the
+    # background's mean, which the gratings shift a little.
+    inner = np.abs(grey.astype(float) / 255 - FIXED_OBJECT).max(-1) < 0.06
+    assert inner.sum() > 100
+    assert np.abs(plain[inner].astype(float) - default[inner].astype(float)).mean() < 6
+
+
+def test_default_knobs_keep_the_version_2_digest():
+    """Caches generated before the knobs existed stay valid; any other value is another dataset."""
+    base = SyntheticSettings()
+    assert base.digest() == "d15756cdf0ad"
+    assert SyntheticSettings(colour_variation=0.0).digest() != base.digest()
+    assert SyntheticSettings(background_texture=0.0).digest() != base.digest()
+    assert SyntheticSettings(colour_variation=0.0).digest() != SyntheticSettings(background_texture=0.0).digest()

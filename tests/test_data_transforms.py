@@ -114,3 +114,24 @@ def test_cpu_pil_colour_path_matches_tensor_path():
         pil = torch.from_numpy(apply_color_uint8(u.permute(0, 2, 3, 1).numpy(), params)).permute(0, 3, 1, 2) / 255
         assert (ref - pil).abs().mean() < 0.02, params
         assert (ref - u.float() / 255).abs().mean() > 0.03  # the op did something
+
+
+def test_ssl_blur_sigma_keys_set_the_blur_range():
+    """DATA.SSL_BLUR_SIGMA_MIN/MAX[1] bound the sampled sigma; the defaults give PySlowFast's [0.1, 2.0]."""
+    from videossl.config import get_cfg
+    from videossl.data.build import build_transform
+
+    def sigmas(opts):
+        cfg = get_cfg()
+        cfg.merge_from_list(["DATA.SSL_COLOR_JITTER", True, "DATA.SSL_MOCOV2_AUG", True,
+                             "DATA.TRAIN_CROP_SIZE", 32] + opts)
+        t = build_transform(cfg)
+        rng = np.random.default_rng(0)
+        drawn = [t.sample_train(rng, 64, 64).color.blur_sigma for _ in range(400)]
+        return np.array([s for s in drawn if s is not None])
+
+    default = sigmas([])
+    assert 0.1 <= default.min() < 0.3 and 1.8 < default.max() <= 2.0
+    narrow = sigmas(["DATA.SSL_BLUR_SIGMA_MIN", [0.0, 0.2], "DATA.SSL_BLUR_SIGMA_MAX", [0.0, 0.4]])
+    assert 150 < len(narrow) < 250  # blur with probability 0.5
+    assert 0.2 <= narrow.min() and narrow.max() <= 0.4

@@ -131,6 +131,20 @@ def test_randaug_same_draw_for_every_frame_and_reproducible():
     assert len({o.sum().item() for o in outs.values()}) > 1  # different seeds, different augmentations
 
 
+def test_randaug_survives_every_magnitude():
+    """Magnitude 10 (m9 + mstd0.5 reaches it) asks timm's posterize for 0 bits, which Pillow >= 11
+    refuses; a few hundred clips of the default AUG.AA_TYPE must all go through, and a 0-bit
+    posterize gives black, as with older Pillow."""
+    frames = torch.from_numpy(np.random.RandomState(1).randint(0, 255, (2, 16, 16, 3), dtype=np.uint8))
+    ra = ClipRandAugment("rand-m9-mstd0.5-inc1", "bicubic", 16)
+    for seed in range(300):
+        assert ra(frames, seed=seed).shape == frames.shape
+    post = ClipRandAugment("rand-m10-n1-inc1", "bicubic", 16)
+    post.transform.ops = [op for op in post.transform.ops if op.name == "PosterizeIncreasing"]
+    post.transform.ops[0].prob = 1.0
+    assert post(frames, seed=0).max() == 0
+
+
 def test_random_erasing_one_box_per_clip():
     er = ClipRandomErasing(prob=1.0, mode="pixel", count=1)
     clip = torch.zeros(3, 5, 24, 24)

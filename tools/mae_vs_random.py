@@ -58,6 +58,8 @@ def parse_args(argv=None):
     p.add_argument("--out", default="output/mae_vs_random")
     p.add_argument("--opts", nargs="*", default=[], help="KEY VALUE overrides for the pretraining jobs")
     p.add_argument("--ft-opts", nargs="*", default=[], help="KEY VALUE overrides for both finetune jobs")
+    p.add_argument("--data-opts", nargs="*", default=[],
+                   help="KEY VALUE overrides for every job, visualisation included (e.g. SYNTHETIC.* keys)")
     p.add_argument("--vis-videos", type=int, default=8,
                    help="test videos (one per class, round robin) whose masked-patch PSNR is averaged")
     p.add_argument("--python", default=sys.executable)
@@ -86,7 +88,8 @@ class Runner:
     def __init__(self, args):
         self.args = args
         self.pt_cfg, self.ft_cfg = (os.path.join(CFG_DIR, c) for c in RECIPES[args.recipe])
-        self.jobs = JobRunner(args.out, "mae_vs_random", args.python)
+        self.jobs = JobRunner(args.out, "mae_vs_random", args.python, args.data_opts)
+        self.pt_opts = list(args.data_opts) + list(args.opts)  # for the jobs JobRunner does not start
         self._call = self.jobs.call
 
     def run(self, cfg, out_dir, opts, result_file):
@@ -100,7 +103,7 @@ class Runner:
         result = os.path.join(out_dir, PT_RESULT)
         if not os.path.isfile(result):
             self._call([self.args.python, "tools/run_net.py", "--cfg", self.pt_cfg, "OUTPUT_DIR", out_dir,
-                        "RNG_SEED", str(seed)] + list(self.args.opts))
+                        "RNG_SEED", str(seed)] + self.pt_opts)
             ckpt = last_checkpoint(out_dir, "ssl")
             if ckpt is None:
                 raise SystemExit(f"pretraining wrote no checkpoint in {out_dir}")
@@ -113,10 +116,10 @@ class Runner:
         out_dir = os.path.join(self.args.out, f"seed{seed}", "pretrain")
         result = os.path.join(out_dir, VIS_RESULT)
         if not os.path.isfile(result):
-            videos = test_videos(self.pt_cfg, self.args.opts, self.args.vis_videos)
+            videos = test_videos(self.pt_cfg, self.pt_opts, self.args.vis_videos)
             self._call([self.args.python, "tools/visualize_mae.py", "--cfg", self.pt_cfg, "--checkpoint", ckpt,
                         "--video"] + videos + ["--out", os.path.join(out_dir, "reconstruction.png"),
-                                               "--seed", str(seed), "--json-out", result] + list(self.args.opts))
+                                               "--seed", str(seed), "--json-out", result] + self.pt_opts)
         with open(result) as f:
             return json.load(f)
 

@@ -329,6 +329,8 @@ _C.SYNTHETIC.SIZE = 64
 _C.SYNTHETIC.SEED = 0
 _C.SYNTHETIC.FPS = 30
 _C.SYNTHETIC.WRITE_FLOW = False
+_C.SYNTHETIC.BACKGROUND_TEXTURE = 1.0  # scale of the background gratings; 0 = plain backgrounds
+_C.SYNTHETIC.COLOUR_VARIATION = 1.0  # 1 = random colours per video; 0 = the same grey pair in every video
 
 # ---------------------------------------------------------------------------
 # SOLVER

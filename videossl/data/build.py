@@ -106,8 +106,11 @@ def build_transform(cfg, random_flip: Optional[bool] = None) -> ClipTransform:
     d = cfg.DATA
     color = None
     if d.SSL_COLOR_JITTER:
+        # SSL_BLUR_SIGMA_MIN/MAX are [temporal, spatial]; the spatial pair is the blur's sigma range
+        # (PySlowFast's SSL colour path hard-codes [0.1, 2.0], the defaults; the temporal entry is unused).
         color = ColorConfig(tuple(d.SSL_COLOR_BRI_CON_SAT), float(d.SSL_COLOR_HUE),
-                            float(d.COLOR_RND_GRAYSCALE), bool(d.SSL_MOCOV2_AUG))
+                            float(d.COLOR_RND_GRAYSCALE), bool(d.SSL_MOCOV2_AUG),
+                            (float(d.SSL_BLUR_SIGMA_MIN[-1]), float(d.SSL_BLUR_SIGMA_MAX[-1])))
     from .randaug import build_clip_random_erasing, build_clip_randaug
 
     return ClipTransform(

@@ -25,9 +25,22 @@ from typing import Optional, Sequence
 import numpy as np
 import torch
 from PIL import Image
+from timm.data import auto_augment as timm_aa
 from timm.data.auto_augment import rand_augment_transform
 from timm.data.random_erasing import RandomErasing
 from timm.data.transforms import str_to_pil_interp
+
+
+def _posterize(img: Image.Image, bits_to_keep: int, **kwargs) -> Image.Image:
+    """timm's posterize, also for 0 bits.
+
+    timm's ``PosterizeIncreasing`` keeps ``4 - int(0.4 * level)`` bits, i.e. 0 at
+    magnitude 10 (reached by ``m9`` with ``mstd0.5``); Pillow >= 11 refuses 0 bits,
+    older Pillow returned a black image, which this reproduces.
+    """
+    if bits_to_keep <= 0:
+        return Image.new(img.mode, img.size)
+    return timm_aa.posterize(img, bits_to_keep, **kwargs)
 
 
 def _seed_or_draw(seed: Optional[int]) -> int:
@@ -54,6 +67,9 @@ class ClipRandAugment:
         if mean is not None:
             hparams["img_mean"] = tuple(round(255 * m) for m in mean)
         self.transform = rand_augment_transform(aa_type, hparams)
+        for op in self.transform.ops:
+            if op.aug_fn is timm_aa.posterize:
+                op.aug_fn = _posterize
 
     def __call__(self, frames: torch.Tensor, seed: Optional[int] = None) -> torch.Tensor:
         """``uint8 T x H x W x C -> uint8 T x H x W x C``."""

@@ -57,6 +57,12 @@ class SyntheticSettings:
     seed: int = 0
     fps: float = 30.0
     write_flow: bool = False
+    background_texture: float = 1.0
+    colour_variation: float = 1.0
+
+    # Fields added after VERSION 2 whose default reproduces VERSION 2's output: left out of the
+    # digest at their default, so existing caches stay valid.
+    _DIGEST_OPTIONAL = {"background_texture": 1.0, "colour_variation": 1.0}
 
     def __post_init__(self):
         if self.size % 16 or self.size < 16:
@@ -64,7 +70,9 @@ class SyntheticSettings:
                              "other sizes do not encode reproducibly)")
 
     def digest(self) -> str:
-        blob = json.dumps({**dataclasses.asdict(self), "version": VERSION}, sort_keys=True)
+        fields = {k: v for k, v in dataclasses.asdict(self).items()
+                  if k not in self._DIGEST_OPTIONAL or v != self._DIGEST_OPTIONAL[k]}
+        blob = json.dumps({**fields, "version": VERSION}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
@@ -121,7 +129,8 @@ def _write_one(job) -> str:
     name = f"c{label:02d}_{i:03d}"
     rng = seeds.rng_for(settings.seed, _SPLITS[split], label, i)
     frames, flow = render_video(rng, shape, motion, settings.num_frames, settings.size,
-                                with_flow=settings.write_flow)
+                                with_flow=settings.write_flow, texture=settings.background_texture,
+                                colour_variation=settings.colour_variation)
     rel = os.path.join(split, name + ".mp4")  # CSV paths are relative to videos/
     write_video(os.path.join(out, "videos", rel), frames, fps=settings.fps, gop=16, crf=18)
     if flow is not None:
@@ -165,7 +174,8 @@ def generate(settings: SyntheticSettings, out: str, workers: Optional[int] = Non
 def settings_from_cfg(cfg) -> SyntheticSettings:
     s = cfg.SYNTHETIC
     return SyntheticSettings(int(s.NUM_CLASSES), int(s.TRAIN_PER_CLASS), int(s.TEST_PER_CLASS),
-                             int(s.NUM_FRAMES), int(s.SIZE), int(s.SEED), float(s.FPS), bool(s.WRITE_FLOW))
+                             int(s.NUM_FRAMES), int(s.SIZE), int(s.SEED), float(s.FPS), bool(s.WRITE_FLOW),
+                             float(s.BACKGROUND_TEXTURE), float(s.COLOUR_VARIATION))
 
 
 def build_synthetic_root(cfg) -> str:

@@ -125,7 +125,9 @@ def trajectory(rng: np.random.Generator, motion: str, num_frames: int, size: int
     return Trajectory(centre, angle, scale)
 
 
-def _background(rng: np.random.Generator, size: int, yy: np.ndarray, xx: np.ndarray) -> np.ndarray:
+def _background(rng: np.random.Generator, size: int, yy: np.ndarray, xx: np.ndarray,
+                texture: float = 1.0) -> np.ndarray:
+    """A base colour plus ``texture`` x a faint tinted sum of three gratings (0: plain)."""
     base = rng.uniform(0.1, 0.9, size=3)
     tex = np.zeros((size, size))
     for _ in range(3):
@@ -133,7 +135,7 @@ def _background(rng: np.random.Generator, size: int, yy: np.ndarray, xx: np.ndar
         th = rng.uniform(0, 2 * math.pi)
         tex += np.sin(f * (xx * math.cos(th) + yy * math.sin(th)) + rng.uniform(0, 2 * math.pi))
     tint = rng.uniform(-1, 1, size=3)
-    amp = rng.uniform(0.02, 0.08)
+    amp = rng.uniform(0.02, 0.08) * texture
     return np.clip(base[None, None] + amp * tex[..., None] * tint[None, None], 0, 1)
 
 
@@ -149,17 +151,30 @@ def _contrasting(rng: np.random.Generator, bg: np.ndarray, min_diff: float = 0.3
     return np.clip(col + (target - _luma(col)), 0, 1)
 
 
+FIXED_BACKGROUND = np.array([0.3, 0.3, 0.3])  # the colours every video gets with colour_variation 0
+FIXED_OBJECT = np.array([0.8, 0.8, 0.8])
+
+
 def render_video(rng: np.random.Generator, shape: str, motion: str, num_frames: int, size: int,
-                 with_flow: bool = False):
+                 with_flow: bool = False, texture: float = 1.0, colour_variation: float = 1.0):
     """Render one video.
+
+    ``texture`` scales the background gratings (0: a plain background);
+    ``colour_variation`` moves the background and object colours from a fixed
+    grey pair (0) to the per-video random colours (1).  The random draws are
+    the same for every value of either, so nothing else about the video changes.
 
     Returns ``(frames, flow)``: ``frames`` uint8 ``T x size x size x 3``;
     ``flow`` float32 ``(T-1) x size x size x 2`` (x, y) in pixels, or None.
     """
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float64) + 0.5
-    bg = _background(rng, size, yy, xx)
+    bg = _background(rng, size, yy, xx, texture)
     radius = rng.uniform(0.16, 0.24) * size
     colour = _contrasting(rng, bg.mean((0, 1)))
+    if colour_variation != 1.0:
+        v = float(colour_variation)
+        bg = FIXED_BACKGROUND + v * (bg - FIXED_BACKGROUND)
+        colour = FIXED_OBJECT + v * (colour - FIXED_OBJECT)
     traj = trajectory(rng, motion, num_frames, size, radius)
     noise_rng = np.random.default_rng(rng.integers(0, 2**63))
     f32 = np.float32

@@ -33,6 +33,7 @@ class ColorConfig:
     hue: float = 0.1
     gray_prob: float = 0.0
     mocov2: bool = False
+    blur_sigma: Sequence[float] = (0.1, 2.0)  # spatial Gaussian-blur sigma range (MoCo-v2 branch only)
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ class ClipTransform:
         color = None
         if self.color is not None:
             c = self.color
-            color = sample_color(rng, c.bri_con_sat, c.hue, c.gray_prob, c.mocov2)
+            color = sample_color(rng, c.bri_con_sat, c.hue, c.gray_prob, c.mocov2, blur_sigma=c.blur_sigma)
         extra = int(rng.integers(0, 2**31)) if (self.randaug or self.erasing) else None
         return ClipParams(box, flip, color, extra)
 

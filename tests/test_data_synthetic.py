@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from videossl.config import get_cfg
-from videossl.data import build_dataset
+from videossl.data import build_dataset, seeds
 from videossl.data.decoding import open_video
 from videossl.data.flow import decode_flow, encode_flow, read_flow_jpeg
 from videossl.data.synthetic import SyntheticSettings, ensure_synthetic, generate
@@ -38,17 +38,36 @@ def _generate_in_fresh_process(settings, root):
     return root
 
 
-def test_same_seed_same_files_other_seed_other_frames(tmp_path):
+def _decoded(root, rel, n=10):
+    with open_video(os.path.join(root, "videos", rel)) as r:
+        return r.read(range(n)).float()
+
+
+def test_same_seed_same_videos_other_seed_other_frames(tmp_path):
+    """Rendering is exact; the written files decode to the same frames up to codec noise.
+
+    (Byte identity holds in most fresh serial generations but not all: see the encoder caveat in
+    ``videossl/data/synthetic.py``; a byte-compare here failed about one run in five.)
+    """
+    shape, motion = class_table(3)[1]
+    f1, _ = render_video(seeds.rng_for(0, 0, 1, 0), shape, motion, 10, 32)
+    f2, _ = render_video(seeds.rng_for(0, 0, 1, 0), shape, motion, 10, 32)
+    assert np.array_equal(f1, f2)
     a = _generate_in_fresh_process(SyntheticSettings(**TINY), str(tmp_path / "a"))
     b = _generate_in_fresh_process(SyntheticSettings(**TINY), str(tmp_path / "b"))
     c = ensure_synthetic(SyntheticSettings(**TINY, seed=1), str(tmp_path / "c"))
-    assert _digest_tree(os.path.join(a, "videos")) == _digest_tree(os.path.join(b, "videos"))
-    with open_video(os.path.join(a, "videos/train/c01_000.mp4")) as ra, \
-            open_video(os.path.join(c, "videos/train/c01_000.mp4")) as rc:
-        fa, fc = ra.read(range(10)), rc.read(range(10))
+    with open(os.path.join(a, "train.csv")) as fa, open(os.path.join(b, "train.csv")) as fb:
+        assert fa.read() == fb.read()
+    for rel in sorted(os.listdir(os.path.join(a, "videos", "train"))):
+        same = _decoded(a, f"train/{rel}") - _decoded(b, f"train/{rel}")
+        assert same.abs().mean() < 1.0, rel
+    fa, fc = _decoded(a, "train/c01_000.mp4"), _decoded(c, "train/c01_000.mp4")
     assert fa.shape == (10, 32, 32, 3)
-    assert (fa.float() - fc.float()).abs().mean() > 10
+    other_seed = (fa - fc).abs().mean()
+    assert other_seed > 10
     assert not (fa[0] == fa[-1]).all()  # the object moves
+    # The file holds what was rendered, up to 4:2:0 chroma and CRF-18 loss on 32x32 frames (~5 levels).
+    assert (fa - torch.from_numpy(f1).float()).abs().mean() < min(8.0, other_seed / 2)
 
 
 def test_csv_layout_and_reading_through_kinetics_path(tmp_path, monkeypatch):

@@ -37,8 +37,9 @@ from .video_writer import write_video
 VERSION = 2  # bump when the generator's output changes
 
 # Known caveat: frames are rendered deterministically and a fresh process generating serially
-# writes the same bytes for the same settings, but an occasional file (one in the tests)
-# encodes differently once the process has encoded other videos (libx264 or swscale appears to
+# usually writes the same bytes for the same settings (the tests compare decoded frames, as about
+# one fresh generation in five differed), and an occasional file encodes differently once the
+# process has encoded other videos (libx264 or swscale appears to
 # read uninitialised memory past a small frame's planes; the decoded frames then differ by codec
 # noise).  Pool workers take jobs in a load-dependent order, so two generations of a large set can
 # differ in a few files.  The cache is generated once and reused, so a run's data stay fixed.

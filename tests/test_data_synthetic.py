@@ -228,3 +228,7 @@ def test_default_knobs_keep_the_version_2_digest():
     assert SyntheticSettings(colour_variation=0.0).digest() != base.digest()
     assert SyntheticSettings(background_texture=0.0).digest() != base.digest()
     assert SyntheticSettings(colour_variation=0.0).digest() != SyntheticSettings(background_texture=0.0).digest()
+    with pytest.raises(ValueError, match="COLOUR_VARIATION"):
+        SyntheticSettings(colour_variation=1.5)
+    with pytest.raises(ValueError, match="BACKGROUND_TEXTURE"):
+        SyntheticSettings(background_texture=-1.0)

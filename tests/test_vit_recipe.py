@@ -132,7 +132,7 @@ def test_randaug_same_draw_for_every_frame_and_reproducible():
 
 
 def test_randaug_survives_every_magnitude():
-    """Magnitude 10 (m9 + mstd0.5 reaches it) asks timm's posterize for 0 bits, which Pillow >= 11
+    """Magnitude 10 (m9 + mstd0.5 reaches it) asks timm's posterize for 0 bits, which Pillow 13
     refuses; a few hundred clips of the default AUG.AA_TYPE must all go through, and a 0-bit
     posterize gives black, as with older Pillow."""
     frames = torch.from_numpy(np.random.RandomState(1).randint(0, 255, (2, 16, 16, 3), dtype=np.uint8))

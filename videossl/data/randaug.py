@@ -35,7 +35,7 @@ def _posterize(img: Image.Image, bits_to_keep: int, **kwargs) -> Image.Image:
     """timm's posterize, also for 0 bits.
 
     timm's ``PosterizeIncreasing`` keeps ``4 - int(0.4 * level)`` bits, i.e. 0 at
-    magnitude 10 (reached by ``m9`` with ``mstd0.5``); Pillow >= 11 refuses 0 bits,
+    magnitude 10 (reached by ``m9`` with ``mstd0.5``); Pillow 13 (the pinned one) refuses 0 bits,
     older Pillow returned a black image, which this reproduces.
     """
     if bits_to_keep <= 0:

@@ -66,6 +66,10 @@ class SyntheticSettings:
     _DIGEST_OPTIONAL = {"background_texture": 1.0, "colour_variation": 1.0}
 
     def __post_init__(self):
+        if self.background_texture < 0:
+            raise ValueError(f"SYNTHETIC.BACKGROUND_TEXTURE={self.background_texture} must be >= 0")
+        if not 0 <= self.colour_variation <= 1:
+            raise ValueError(f"SYNTHETIC.COLOUR_VARIATION={self.colour_variation} must be in [0, 1]")
         if self.size % 16 or self.size < 16:
             raise ValueError(f"SYNTHETIC.SIZE={self.size} must be a multiple of 16 (H.264 macroblocks; "
                              "other sizes do not encode reproducibly)")

@@ -82,3 +82,40 @@ def test_existing_results_are_not_rerun(tmp_path, monkeypatch):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["top1_gain"]["mean"] == pytest.approx(20.0)
     assert summary["psnr_gain"]["mean"] == pytest.approx(6.0)
+
+
+def test_data_opts_reach_every_job(tmp_path, monkeypatch):
+    """``--data-opts`` go to pretraining and both finetunes (the visualisation reads ``pt_opts``)."""
+    out = tmp_path / "sweep"
+    vis = out / "seed0" / "pretrain" / mvr.VIS_RESULT  # present: no video generation in this test
+    vis.parent.mkdir(parents=True)
+    vis.write_text(json.dumps({"psnr_reconstruction": 24.0, "psnr_mean_fill": 18.0}))
+    commands = []
+
+    class Done:
+        returncode = 0
+
+    def fake_run(cmd, cwd=None):
+        commands.append(cmd)
+        job_dir = cmd[cmd.index("OUTPUT_DIR") + 1]
+        os.makedirs(job_dir, exist_ok=True)
+        if "PT.yaml" in cmd[cmd.index("--cfg") + 1]:
+            os.makedirs(os.path.join(job_dir, "checkpoints"), exist_ok=True)
+            open(os.path.join(job_dir, "checkpoints", "ssl_checkpoint_epoch_00001.pyth"), "w").close()
+            with open(os.path.join(job_dir, "stdout.log"), "w") as f:
+                f.write(_log_line(_type="train_iter", epoch="1/1", iter="1/1", loss=0.5))
+        else:
+            with open(os.path.join(job_dir, mvr.FT_RESULT), "w") as f:
+                json.dump({"top1_acc": 50.0}, f)
+        return Done()
+
+    monkeypatch.setattr(sweep.subprocess, "run", fake_run)
+    data = ["SYNTHETIC.COLOUR_VARIATION", "0.0"]
+    assert mvr.main(["--seeds", "0", "--out", str(out), "--data-opts"] + data + ["--opts", "SOLVER.MAX_EPOCH", "1"]) == 0
+    assert len(commands) == 3  # pretrain, finetune from the MAE checkpoint, finetune from random init
+    for cmd in commands:
+        i = cmd.index("SYNTHETIC.COLOUR_VARIATION")
+        assert cmd[i + 1] == "0.0"
+    assert "SOLVER.MAX_EPOCH" in commands[0] and "SOLVER.MAX_EPOCH" not in commands[1]
+    runner = mvr.Runner(mvr.parse_args(["--data-opts"] + data + ["--opts", "A", "1"]))
+    assert runner.pt_opts == data + ["A", "1"]

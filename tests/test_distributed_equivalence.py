@@ -10,9 +10,8 @@ import os
 import pytest
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
 
-from conftest import tiny_cfg_opts
+from conftest import spawn_two_ranks, tiny_cfg_opts
 from videossl.config import load_config
 from videossl.methods import Progress
 
@@ -70,7 +69,7 @@ def test_sync_bn_one_vs_two_processes(tmp_path):
         _one_step(0, 1, str(tmp_path))
     finally:
         torch.set_default_dtype(default_dtype)
-    mp.spawn(_spawned, args=(2, str(tmp_path / "init"), str(tmp_path)), nprocs=2, join=True)
+    spawn_two_ranks(_spawned, str(tmp_path))
     one = torch.load(tmp_path / "result_1.pt")
     two = torch.load(tmp_path / "result_2.pt")
     assert abs(one["loss"] - two["loss"]) < 1e-6

@@ -8,14 +8,15 @@ gradient, the updated weights and the MoCo queue must match the
 single-process run to 1e-6.
 """
 
+import faulthandler
+import gc
 import os
 
 import pytest
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
 
-from conftest import tiny_cfg_opts
+from conftest import spawn_two_ranks, tiny_cfg_opts
 from videossl.config import load_config
 from videossl.methods import Progress
 
@@ -73,6 +74,13 @@ def _one_step(name: str, rank: int, world: int, out_dir: str):
     if rank == 0:
         torch.save({"loss": loss.item(), "grads": grads, "state": trainer.method.state_dict()},
                    os.path.join(out_dir, f"{name}_{world}.pt"))
+    # ``record`` and the trainer hold each other: free the DDP wrapper and its reducer now,
+    # on every rank at the same point, not whenever the garbage collector next runs.
+    del trainer.method.before_optimizer_step
+    del trainer, record
+    gc.collect()
+    if world > 1:
+        dist.barrier()
 
 
 def _shuffle_bn(rank: int, world: int, out_dir: str):
@@ -92,6 +100,7 @@ def _shuffle_bn(rank: int, world: int, out_dir: str):
 
 
 def _spawned(rank, world, init_file, out_dir):
+    faulthandler.enable()  # a C++ abort in a rank prints every thread's Python stack
     torch.set_num_threads(1)
     dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
     try:
@@ -99,7 +108,10 @@ def _spawned(rank, world, init_file, out_dir):
             _one_step(name, rank, world, out_dir)
         _shuffle_bn(rank, world, out_dir)
     finally:
+        from videossl.methods.shuffle_bn import forget_groups
+
         dist.destroy_process_group()
+        forget_groups()
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +123,7 @@ def results(tmp_path_factory):
             _one_step(name, 0, 1, str(out))
     finally:
         torch.set_default_dtype(old)
-    mp.spawn(_spawned, args=(2, str(out / "init"), str(out)), nprocs=2, join=True)
+    spawn_two_ranks(_spawned, str(out))
     return out
 
 

@@ -22,6 +22,13 @@ def _backend(cfg) -> str:
     return cfg.DIST_BACKEND if torch.cuda.is_available() else "gloo"
 
 
+def _shutdown() -> None:
+    from ..methods.shuffle_bn import forget_groups
+
+    dist.destroy_process_group()
+    forget_groups()
+
+
 def _run(local_rank: int, cfg, fn: Callable, init_method: str, world_size: int):
     rank = cfg.SHARD_ID * cfg.NUM_GPUS + local_rank
     os.environ["LOCAL_RANK"] = str(local_rank)
@@ -31,7 +38,7 @@ def _run(local_rank: int, cfg, fn: Callable, init_method: str, world_size: int):
     try:
         fn(cfg)
     finally:
-        dist.destroy_process_group()
+        _shutdown()
 
 
 def launch_job(cfg, fn: Callable, init_method: str = "tcp://localhost:9999") -> None:
@@ -44,7 +51,7 @@ def launch_job(cfg, fn: Callable, init_method: str = "tcp://localhost:9999") -> 
         try:
             fn(cfg)
         finally:
-            dist.destroy_process_group()
+            _shutdown()
         return
     num_local = max(cfg.NUM_GPUS, 1)
     world_size = num_local * cfg.NUM_SHARDS

@@ -19,6 +19,11 @@ from ..utils import distributed as du
 _GROUPS = {}
 
 
+def forget_groups() -> None:
+    """Drop the cached shuffle groups; call after ``destroy_process_group`` (they die with it)."""
+    _GROUPS.clear()
+
+
 def _group_size(group) -> int:
     if not du.is_dist():
         return 1

@@ -208,12 +208,20 @@ def test_nuisance_knobs_change_only_the_colours():
     obj = np.abs(grey.astype(float) / 255 - FIXED_BACKGROUND).mean(-1) > 0.25
     assert 0.05 < obj.mean() < 0.6
     assert np.abs(grey[obj].astype(float) / 255 - FIXED_OBJECT).mean() < 0.05
-    assert np.abs(grey[~obj].astype(float) / 255 - FIXED_BACKGROUND).mean() < 0.02  # sensor noise only
+    grey_plain, _ = render_video(rng_for(0, 0, 3, 5), shape, motion, 6, 32, texture=0.0, colour_variation=0.0)
+    assert np.abs(grey_plain[~obj].astype(float) / 255 - FIXED_BACKGROUND).mean() < 0.02  # sensor noise only
     pure_bg = np.abs(grey.astype(float) / 255 - FIXED_BACKGROUND).max(-1) < 0.06  # away from the edges
     # texture=0: only sensor noise varies over the background; the default has gratings on top.
     plain_bg, default_bg = plain[0][pure_bg[0]].astype(float) / 255, default[0][pure_bg[0]].astype(float) / 255
     assert plain_bg.std(0).max() < 0.02
     assert default_bg.std(0).max() > plain_bg.std(0).max() + 0.005
+    # COLOUR_VARIATION 0 keeps the gratings' luminance on the grey background (grey gratings):
+    # the three channels move together, as much as the default's luma does.
+    grey_bg, flat_bg = grey[0][pure_bg[0]].astype(float) / 255, grey_plain[0][pure_bg[0]].astype(float) / 255
+    assert grey_bg.std(0).min() > flat_bg.std(0).max() + 0.003
+    assert np.abs(grey_bg - grey_bg.mean(1, keepdims=True)).mean() < 0.01
+    luma = np.array([0.299, 0.587, 0.114])
+    assert abs((grey_bg @ luma).std() - (default_bg @ luma).std()) < 0.01
     # The object is where it was, with (nearly) the video's own colour: it is drawn to contrast with the
     # background's mean, which the gratings shift a little.
     inner = np.abs(grey.astype(float) / 255 - FIXED_OBJECT).max(-1) < 0.06
@@ -228,6 +236,8 @@ def test_default_knobs_keep_the_version_2_digest():
     assert SyntheticSettings(colour_variation=0.0).digest() != base.digest()
     assert SyntheticSettings(background_texture=0.0).digest() != base.digest()
     assert SyntheticSettings(colour_variation=0.0).digest() != SyntheticSettings(background_texture=0.0).digest()
+    # grey plain videos (the contrastive configs' data) kept their digest when the gratings turned grey
+    assert SyntheticSettings(colour_variation=0.0, background_texture=0.0).digest() == "81c07a0528ff"
     with pytest.raises(ValueError, match="COLOUR_VARIATION"):
         SyntheticSettings(colour_variation=1.5)
     with pytest.raises(ValueError, match="BACKGROUND_TEXTURE"):

@@ -91,3 +91,17 @@ def test_pyslowfast_yaml_loads_with_the_same_values(name, tmp_path):
     if name.startswith("SimCLR"):
         want["rho"] = 4  # PySlowFast's YAML; ours follows the paper's model table (rho = 2)
     assert _effective(cfg) == want
+
+
+def test_synthetic_probe_sees_the_pretraining_data():
+    """linear_R10.yaml probes on the same synthetic videos every synthetic pretraining config trains on.
+
+    The SYNTHETIC.* node names the generated dataset (its cache digest): a probe on other
+    videos (e.g. coloured ones after grey pretraining) would measure a domain shift.
+    """
+    synth = os.path.join(ROOT, "configs/synthetic/contrastive_ssl")
+    probe = load_config([os.path.join(synth, "linear_R10.yaml")]).SYNTHETIC
+    pretrain = [p for p in glob.glob(os.path.join(synth, "*_R10.yaml")) if not p.endswith("linear_R10.yaml")]
+    assert len(pretrain) == 4
+    for path in pretrain:
+        assert load_config([path]).SYNTHETIC == probe, os.path.basename(path)

@@ -48,3 +48,11 @@ def test_table_reports_mean_std_and_gain_over_common_seeds(tmp_path):
     assert "byol" not in table
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["moco"]["gain"] == {"linear_top1": 21.0, "R@1": 28.0}
+
+
+def test_override_flags_accumulate():
+    """A script's pinned ``--opts`` survive a user's extra ``--opts`` (scripts/fight_ssl_vs_random.sh)."""
+    args = svr.parse_args(["--opts", "DATA.SSL_COLOR_JITTER", "True", "--eval-opts", "A", "1",
+                           "--opts", "SOLVER.MAX_EPOCH", "2"])
+    assert args.opts == ["DATA.SSL_COLOR_JITTER", "True", "SOLVER.MAX_EPOCH", "2"]
+    assert args.eval_opts == ["A", "1"] and svr.parse_args([]).opts == []

@@ -77,6 +77,8 @@ class SyntheticSettings:
     def digest(self) -> str:
         fields = {k: v for k, v in dataclasses.asdict(self).items()
                   if k not in self._DIGEST_OPTIONAL or v != self._DIGEST_OPTIONAL[k]}
+        if self.colour_variation != 1.0 and self.background_texture > 0:
+            fields["grey_gratings"] = True  # these videos changed (gratings kept on grey): not an old cache
         blob = json.dumps({**fields, "version": VERSION}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:12]
 

@@ -126,8 +126,12 @@ def trajectory(rng: np.random.Generator, motion: str, num_frames: int, size: int
 
 
 def _background(rng: np.random.Generator, size: int, yy: np.ndarray, xx: np.ndarray,
-                texture: float = 1.0) -> np.ndarray:
-    """A base colour plus ``texture`` x a faint tinted sum of three gratings (0: plain)."""
+                texture: float = 1.0) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(base, pattern, tint)``: the background is ``base + pattern x tint`` (clipped to [0, 1]).
+
+    ``base`` is a colour, ``pattern`` (H x W) ``texture`` x a faint sum of three
+    gratings (0: plain), ``tint`` the colour the gratings modulate.
+    """
     base = rng.uniform(0.1, 0.9, size=3)
     tex = np.zeros((size, size))
     for _ in range(3):
@@ -136,7 +140,11 @@ def _background(rng: np.random.Generator, size: int, yy: np.ndarray, xx: np.ndar
         tex += np.sin(f * (xx * math.cos(th) + yy * math.sin(th)) + rng.uniform(0, 2 * math.pi))
     tint = rng.uniform(-1, 1, size=3)
     amp = rng.uniform(0.02, 0.08) * texture
-    return np.clip(base[None, None] + amp * tex[..., None] * tint[None, None], 0, 1)
+    return base, amp * tex, tint
+
+
+def _paint(base: np.ndarray, pattern: np.ndarray, tint: np.ndarray) -> np.ndarray:
+    return np.clip(base[None, None] + pattern[..., None] * tint[None, None], 0, 1)
 
 
 def _luma(c: np.ndarray) -> float:
@@ -161,19 +169,23 @@ def render_video(rng: np.random.Generator, shape: str, motion: str, num_frames: 
 
     ``texture`` scales the background gratings (0: a plain background);
     ``colour_variation`` moves the background and object colours from a fixed
-    grey pair (0) to the per-video random colours (1).  The random draws are
+    grey pair (0) to the per-video random colours (1); at 0 the gratings keep
+    their luminance (grey gratings on the grey background).  The random draws are
     the same for every value of either, so nothing else about the video changes.
 
     Returns ``(frames, flow)``: ``frames`` uint8 ``T x size x size x 3``;
     ``flow`` float32 ``(T-1) x size x size x 2`` (x, y) in pixels, or None.
     """
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float64) + 0.5
-    bg = _background(rng, size, yy, xx, texture)
+    base, pattern, tint = _background(rng, size, yy, xx, texture)
+    bg = _paint(base, pattern, tint)
     radius = rng.uniform(0.16, 0.24) * size
     colour = _contrasting(rng, bg.mean((0, 1)))
     if colour_variation != 1.0:
+        # Colours move towards the grey pair; the gratings keep their luminance (a grey tint).
         v = float(colour_variation)
-        bg = FIXED_BACKGROUND + v * (bg - FIXED_BACKGROUND)
+        grey_tint = np.full(3, _luma(tint))
+        bg = _paint(FIXED_BACKGROUND + v * (base - FIXED_BACKGROUND), pattern, grey_tint + v * (tint - grey_tint))
         colour = FIXED_OBJECT + v * (colour - FIXED_OBJECT)
     traj = trajectory(rng, motion, num_frames, size, radius)
     noise_rng = np.random.default_rng(rng.integers(0, 2**63))

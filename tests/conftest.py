@@ -36,9 +36,9 @@ def tiny_cfg_opts(**extra):
 def spawn_two_ranks(fn, out_dir, *args):
     """Run ``fn(rank, 2, init_file, out_dir, *args)`` in two spawned processes.
 
-    A rank killed by a signal (seen about once in ten CI runs: "terminate called
-    without an active exception" from the C++ runtime under gloo, never
-    reproduced locally) is retried once with a fresh rendezvous file.  A Python
+    A rank killed by a signal (seen once in CI and once in a local full run:
+    "terminate called without an active exception" from the C++ runtime under
+    gloo; not reproduced on purpose) is retried once with a fresh rendezvous file.  A Python
     exception in a rank (``ProcessRaisedException``) and a wrong result (the
     test's own assertions) are never retried.
     """

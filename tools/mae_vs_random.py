@@ -56,8 +56,11 @@ def parse_args(argv=None):
     p.add_argument("--recipe", default="mae_st", choices=list(RECIPES))
     p.add_argument("--seeds", nargs="+", type=int, default=[0])
     p.add_argument("--out", default="output/mae_vs_random")
-    p.add_argument("--opts", nargs="*", action="extend", default=[], help="KEY VALUE overrides for the pretraining jobs (repeatable: later pairs win)")
-    p.add_argument("--ft-opts", nargs="*", action="extend", default=[], help="KEY VALUE overrides for both finetune jobs")
+    p.add_argument("--opts", nargs="*", action="extend", default=[],
+                   help="KEY VALUE overrides for the pretraining jobs (each override flag may repeat; "
+                        "later pairs win)")
+    p.add_argument("--ft-opts", nargs="*", action="extend", default=[],
+                   help="KEY VALUE overrides for both finetune jobs")
     p.add_argument("--data-opts", nargs="*", action="extend", default=[],
                    help="KEY VALUE overrides for every job, visualisation included (e.g. SYNTHETIC.* keys)")
     p.add_argument("--vis-videos", type=int, default=8,

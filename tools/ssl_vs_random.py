@@ -44,8 +44,11 @@ def parse_args(argv=None):
     p.add_argument("--methods", nargs="+", default=list(METHOD_CFG), choices=list(METHOD_CFG))
     p.add_argument("--seeds", nargs="+", type=int, default=[0])
     p.add_argument("--out", default="output/ssl_vs_random")
-    p.add_argument("--opts", nargs="*", action="extend", default=[], help="KEY VALUE overrides for the pretraining jobs (repeatable: later pairs win)")
-    p.add_argument("--eval-opts", nargs="*", action="extend", default=[], help="KEY VALUE overrides for linear/retrieval jobs")
+    p.add_argument("--opts", nargs="*", action="extend", default=[],
+                   help="KEY VALUE overrides for the pretraining jobs (each override flag may repeat; "
+                        "later pairs win)")
+    p.add_argument("--eval-opts", nargs="*", action="extend", default=[],
+                   help="KEY VALUE overrides for linear/retrieval jobs")
     p.add_argument("--data-opts", nargs="*", action="extend", default=[],
                    help="KEY VALUE overrides for every job (another dataset: TRAIN.DATASET kinetics "
                         "TEST.DATASET kinetics DATA.PATH_TO_DATA_DIR ...)")

@@ -29,7 +29,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from tools.sweep import JobRunner, mean_std  # noqa: E402
+from tools.sweep import JobRunner, add_override_args, mean_std  # noqa: E402
 
 CFG_DIR = os.path.join("configs", "masked_ssl", "synthetic")
 RECIPES = {  # recipe -> (pretrain config, finetune config)
@@ -56,13 +56,8 @@ def parse_args(argv=None):
     p.add_argument("--recipe", default="mae_st", choices=list(RECIPES))
     p.add_argument("--seeds", nargs="+", type=int, default=[0])
     p.add_argument("--out", default="output/mae_vs_random")
-    p.add_argument("--opts", nargs="*", action="extend", default=[],
-                   help="KEY VALUE overrides for the pretraining jobs (each override flag may repeat; "
-                        "later pairs win)")
-    p.add_argument("--ft-opts", nargs="*", action="extend", default=[],
-                   help="KEY VALUE overrides for both finetune jobs")
-    p.add_argument("--data-opts", nargs="*", action="extend", default=[],
-                   help="KEY VALUE overrides for every job, visualisation included (e.g. SYNTHETIC.* keys)")
+    add_override_args(p, [("--opts", "the pretraining jobs"), ("--ft-opts", "both finetune jobs")],
+                      "every job, visualisation included (e.g. SYNTHETIC.* keys)")
     p.add_argument("--vis-videos", type=int, default=8,
                    help="test videos (one per class, round robin) whose masked-patch PSNR is averaged")
     p.add_argument("--python", default=sys.executable)

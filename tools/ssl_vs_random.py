@@ -31,7 +31,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from tools.sweep import JobRunner, mean_std  # noqa: E402
+from tools.sweep import JobRunner, add_override_args, mean_std  # noqa: E402
 
 CFG_DIR = os.path.join("configs", "synthetic", "contrastive_ssl")
 METHOD_CFG = {"moco": "MoCo_R10.yaml", "byol": "BYOL_R10.yaml", "simclr": "SimCLR_R10.yaml",
@@ -44,14 +44,9 @@ def parse_args(argv=None):
     p.add_argument("--methods", nargs="+", default=list(METHOD_CFG), choices=list(METHOD_CFG))
     p.add_argument("--seeds", nargs="+", type=int, default=[0])
     p.add_argument("--out", default="output/ssl_vs_random")
-    p.add_argument("--opts", nargs="*", action="extend", default=[],
-                   help="KEY VALUE overrides for the pretraining jobs (each override flag may repeat; "
-                        "later pairs win)")
-    p.add_argument("--eval-opts", nargs="*", action="extend", default=[],
-                   help="KEY VALUE overrides for linear/retrieval jobs")
-    p.add_argument("--data-opts", nargs="*", action="extend", default=[],
-                   help="KEY VALUE overrides for every job (another dataset: TRAIN.DATASET kinetics "
-                        "TEST.DATASET kinetics DATA.PATH_TO_DATA_DIR ...)")
+    add_override_args(p, [("--opts", "the pretraining jobs"), ("--eval-opts", "linear/retrieval jobs")],
+                      "every job (another dataset: TRAIN.DATASET kinetics TEST.DATASET kinetics "
+                      "DATA.PATH_TO_DATA_DIR ...)")
     p.add_argument("--python", default=sys.executable)
     return p.parse_args(argv)
 

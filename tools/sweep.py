@@ -25,6 +25,17 @@ def mean_std(values: Sequence[float]) -> Tuple[float, float]:
     return mean, std
 
 
+def add_override_args(parser, job_flags: Sequence[Tuple[str, str]], data_help: str) -> None:
+    """``--opts``-style KEY VALUE lists, one flag per ``(flag, help)`` in ``job_flags``, plus ``--data-opts``.
+
+    Each flag may repeat and its pairs accumulate (a script can pin some and
+    a user add more); later pairs win, as on the ``run_net.py`` command line.
+    """
+    for flag, text in list(job_flags) + [("--data-opts", data_help)]:
+        parser.add_argument(flag, nargs="*", action="extend", default=[],
+                            help=f"KEY VALUE overrides for {text} (the flag may repeat; later pairs win)")
+
+
 class JobRunner:
     """Runs ``tools/run_net.py`` jobs one after the other (CPU friendly), logging each command."""
 

@@ -229,6 +229,30 @@ def test_nuisance_knobs_change_only_the_colours():
     assert np.abs(plain[inner].astype(float) - default[inner].astype(float)).mean() < 6
 
 
+def test_sensor_noise_knob_scales_only_the_noise():
+    """SENSOR_NOISE 0 leaves a plain background exactly flat; the object and its motion do not change."""
+    from videossl.data.seeds import rng_for
+    from videossl.data.synthetic_render import FIXED_BACKGROUND
+
+    shape, motion = class_table(8)[2]
+    kw = dict(texture=0.0, colour_variation=0.0)
+    noisy, _ = render_video(rng_for(0, 0, 2, 1), shape, motion, 6, 32, **kw)
+    clean, _ = render_video(rng_for(0, 0, 2, 1), shape, motion, 6, 32, sensor_noise=0.0, **kw)
+    loud, _ = render_video(rng_for(0, 0, 2, 1), shape, motion, 6, 32, sensor_noise=0.05, **kw)
+    background = np.round(FIXED_BACKGROUND * 255).astype(np.uint8)
+    bg = (clean == background).all(-1)
+    assert 0.4 < bg.mean() < 0.95
+    # Away from the object every noise-free pixel is the grey exactly; the noisy ones are not.
+    noisy_bg = noisy[bg].astype(float)
+    assert (noisy_bg != background).any(-1).mean() > 0.5
+    # The noise is grey (equal in the three channels up to rounding) and has the requested std.
+    assert np.abs(noisy_bg - noisy_bg.mean(-1, keepdims=True)).max() <= 1.0
+    assert abs(noisy_bg.std() / 255 - 0.012) < 0.002
+    assert abs(loud[bg].astype(float).std() / 255 - 0.05) < 0.005
+    # Same geometry: the noise is below the object/background contrast everywhere.
+    assert np.abs(noisy.astype(float) - clean.astype(float)).max() < 0.012 * 255 * 6
+
+
 def test_default_knobs_keep_the_version_2_digest():
     """Caches generated before the knobs existed stay valid; any other value is another dataset."""
     base = SyntheticSettings()
@@ -238,6 +262,10 @@ def test_default_knobs_keep_the_version_2_digest():
     assert SyntheticSettings(colour_variation=0.0).digest() != SyntheticSettings(background_texture=0.0).digest()
     # grey plain videos (the contrastive configs' data) kept their digest when the gratings turned grey
     assert SyntheticSettings(colour_variation=0.0, background_texture=0.0).digest() == "81c07a0528ff"
+    assert SyntheticSettings(sensor_noise=0.012).digest() == base.digest()
+    assert SyntheticSettings(sensor_noise=0.0).digest() != base.digest()
+    with pytest.raises(ValueError, match="SENSOR_NOISE"):
+        SyntheticSettings(sensor_noise=-0.1)
     with pytest.raises(ValueError, match="COLOUR_VARIATION"):
         SyntheticSettings(colour_variation=1.5)
     with pytest.raises(ValueError, match="BACKGROUND_TEXTURE"):

@@ -163,15 +163,21 @@ FIXED_BACKGROUND = np.array([0.3, 0.3, 0.3])  # the colours every video gets wit
 FIXED_OBJECT = np.array([0.8, 0.8, 0.8])
 
 
+SENSOR_NOISE = 0.012  # default std of the per-pixel grey noise, in [0, 1] intensity units
+
+
 def render_video(rng: np.random.Generator, shape: str, motion: str, num_frames: int, size: int,
-                 with_flow: bool = False, texture: float = 1.0, colour_variation: float = 1.0):
+                 with_flow: bool = False, texture: float = 1.0, colour_variation: float = 1.0,
+                 sensor_noise: float = SENSOR_NOISE):
     """Render one video.
 
     ``texture`` scales the background gratings (0: a plain background);
     ``colour_variation`` moves the background and object colours from a fixed
     grey pair (0) to the per-video random colours (1); at 0 the gratings keep
-    their luminance (grey gratings on the grey background).  The random draws are
-    the same for every value of either, so nothing else about the video changes.
+    their luminance (grey gratings on the grey background); ``sensor_noise`` is the
+    std of the i.i.d. grey noise added to every pixel (0: none, a plain background
+    is then exactly flat).  The random draws are the same for every value of these
+    knobs, so nothing else about the video changes.
 
     Returns ``(frames, flow)``: ``frames`` uint8 ``T x size x size x 3``;
     ``flow`` float32 ``(T-1) x size x size x 2`` (x, y) in pixels, or None.
@@ -199,7 +205,8 @@ def render_video(rng: np.random.Generator, shape: str, motion: str, num_frames: 
     lx, ly = (ca * px + sa * py) / r, (-sa * px + ca * py) / r  # object-local coordinates
     alpha = np.clip(0.5 - _sdf(shape, lx, ly) * r, 0, 1)[..., None]
     img = bg.astype(f32)[None] * (1 - alpha) + colour.astype(f32) * alpha
-    img += f32(0.012) * noise_rng.standard_normal(size=img.shape[:3] + (1,), dtype=f32)  # sensor noise
+    if sensor_noise > 0:
+        img += f32(sensor_noise) * noise_rng.standard_normal(size=img.shape[:3] + (1,), dtype=f32)
     frames = np.clip(np.round(img * 255), 0, 255).astype(np.uint8)
     flow = None
     if with_flow and num_frames > 1:

@@ -13,7 +13,7 @@ from videossl.config import get_cfg
 from videossl.data import build_dataset, seeds
 from videossl.data.decoding import open_video
 from videossl.data.flow import decode_flow, encode_flow, read_flow_jpeg
-from videossl.data.synthetic import SyntheticSettings, ensure_synthetic, generate
+from videossl.data.synthetic import SyntheticSettings, ensure_synthetic, generate, settings_from_cfg
 from videossl.data.synthetic_render import class_table, render_video
 
 TINY = dict(num_classes=3, train_per_class=2, test_per_class=1, num_frames=10, size=32)
@@ -266,6 +266,11 @@ def test_default_knobs_keep_the_version_2_digest():
     assert SyntheticSettings(sensor_noise=0.0).digest() != base.digest()
     with pytest.raises(ValueError, match="SENSOR_NOISE"):
         SyntheticSettings(sensor_noise=-0.1)
+    # every SYNTHETIC key reaches the settings (and so the digest)
+    cfg = get_cfg()
+    assert settings_from_cfg(cfg) == base
+    cfg.SYNTHETIC.SENSOR_NOISE, cfg.SYNTHETIC.COLOUR_VARIATION, cfg.SYNTHETIC.BACKGROUND_TEXTURE = 0.0, 0.5, 2.0
+    assert settings_from_cfg(cfg) == SyntheticSettings(sensor_noise=0.0, colour_variation=0.5, background_texture=2.0)
     with pytest.raises(ValueError, match="COLOUR_VARIATION"):
         SyntheticSettings(colour_variation=1.5)
     with pytest.raises(ValueError, match="BACKGROUND_TEXTURE"):

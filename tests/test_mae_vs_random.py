@@ -119,3 +119,17 @@ def test_data_opts_reach_every_job(tmp_path, monkeypatch):
     assert "SOLVER.MAX_EPOCH" in commands[0] and "SOLVER.MAX_EPOCH" not in commands[1]
     runner = mvr.Runner(mvr.parse_args(["--data-opts"] + data + ["--opts", "A", "1"]))
     assert runner.pt_opts == data + ["A", "1"]
+
+
+@pytest.mark.parametrize("recipe", sorted(mvr.RECIPES))
+def test_finetune_config_sees_the_pretraining_data(recipe):
+    """Each recipe's finetune config trains and tests on the videos its pretraining config saw.
+
+    The SYNTHETIC.* node names the generated dataset; finetuning on other
+    videos (e.g. coloured ones after grey pretraining) would measure a domain shift.
+    """
+    from videossl.config import load_config
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    pt, ft = (load_config([os.path.join(root, mvr.CFG_DIR, name)]) for name in mvr.RECIPES[recipe])
+    assert pt.SYNTHETIC == ft.SYNTHETIC

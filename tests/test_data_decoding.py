@@ -136,6 +136,22 @@ def test_torchcodec_failures_fall_back_to_pyav(videos, monkeypatch):
         assert r.backend == "pyav" and frame_numbers(r.read([30])) == [30]
 
 
+def test_torchcodec_without_ffmpeg_is_not_available(monkeypatch):
+    """torchcodec imports without FFmpeg's libraries and then reports ffmpeg_major_version None."""
+    torchcodec = pytest.importorskip("torchcodec")
+    from videossl.data.decoding.open import available_backends
+    from videossl.data.decoding.torchcodec_reader import torchcodec_available
+
+    try:
+        for version, expected in ((None, ("pyav",)), (6, ("pyav", "torchcodec"))):
+            monkeypatch.setattr(torchcodec, "ffmpeg_major_version", version, raising=False)
+            torchcodec_available.cache_clear()  # the answer is cached per process
+            assert available_backends() == expected
+    finally:
+        monkeypatch.undo()
+        torchcodec_available.cache_clear()
+
+
 def test_long_gaps_are_crossed_with_a_seek(tmp_path):
     path = write_numbered_video(str(tmp_path / "long.mp4"), 700, height=16, width=32, gop=16)
     r = PyAVReader(path, seek_gap=300)

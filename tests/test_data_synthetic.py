@@ -253,6 +253,34 @@ def test_sensor_noise_knob_scales_only_the_noise():
     assert np.abs(noisy.astype(float) - clean.astype(float)).max() < 0.012 * 255 * 6
 
 
+def test_illumination_gradient_multiplies_the_scene_by_one_static_ramp():
+    """ILLUMINATION_GRADIENT g: every pixel x (1 + g d / size) along a per-video direction; 0 changes nothing."""
+    from videossl.data.seeds import rng_for
+
+    shape, motion = class_table(8)[2]
+    kw = dict(texture=0.0, colour_variation=0.0, sensor_noise=0.0)
+    even, _ = render_video(rng_for(0, 0, 2, 1), shape, motion, 6, 32, **kw)
+    assert np.array_equal(render_video(rng_for(0, 0, 2, 1), shape, motion, 6, 32, illumination_gradient=0.0,
+                                       **kw)[0], even)
+    size, g = 32, 0.5
+    directions = []
+    for video in (1, 2):
+        base, _ = render_video(rng_for(0, 0, 2, video), shape, motion, 6, size, **kw)
+        lit, _ = render_video(rng_for(0, 0, 2, video), shape, motion, 6, size, illumination_gradient=g, **kw)
+        ratio = lit.astype(float) / base.astype(float)  # T x H x W x 3; no pixel of these videos is black
+        assert np.abs(ratio - ratio[:1]).max() < 0.02  # static lighting
+        assert np.abs(ratio - ratio[..., :1]).max() < 0.02  # grey lighting
+        # Least-squares plane 1 + a (x - size/2) + b (y - size/2) through the ratio of frame 0.
+        yy, xx = np.mgrid[0:size, 0:size] + 0.5
+        design = np.stack([np.ones(size * size), (xx - size / 2).ravel(), (yy - size / 2).ravel()], 1)
+        (c, a, b), *_ = np.linalg.lstsq(design, ratio[0, ..., 0].ravel(), rcond=None)
+        assert abs(c - 1) < 0.01
+        assert abs(np.hypot(a, b) * size - g) < 0.01  # the strength
+        assert np.abs(design @ np.array([c, a, b]) - ratio[0, ..., 0].ravel()).max() < 0.02  # a plane
+        directions.append(np.arctan2(b, a))
+    assert abs(np.angle(np.exp(1j * (directions[0] - directions[1])))) > 0.1  # one direction per video
+
+
 def test_default_knobs_keep_the_version_2_digest():
     """Caches generated before the knobs existed stay valid; any other value is another dataset."""
     base = SyntheticSettings()
@@ -266,11 +294,17 @@ def test_default_knobs_keep_the_version_2_digest():
     assert SyntheticSettings(sensor_noise=0.0).digest() != base.digest()
     with pytest.raises(ValueError, match="SENSOR_NOISE"):
         SyntheticSettings(sensor_noise=-0.1)
+    assert SyntheticSettings(illumination_gradient=0.0).digest() == base.digest()
+    assert SyntheticSettings(illumination_gradient=0.5).digest() != base.digest()
+    with pytest.raises(ValueError, match="ILLUMINATION_GRADIENT"):
+        SyntheticSettings(illumination_gradient=1.5)
     # every SYNTHETIC key reaches the settings (and so the digest)
     cfg = get_cfg()
     assert settings_from_cfg(cfg) == base
     cfg.SYNTHETIC.SENSOR_NOISE, cfg.SYNTHETIC.COLOUR_VARIATION, cfg.SYNTHETIC.BACKGROUND_TEXTURE = 0.0, 0.5, 2.0
-    assert settings_from_cfg(cfg) == SyntheticSettings(sensor_noise=0.0, colour_variation=0.5, background_texture=2.0)
+    cfg.SYNTHETIC.ILLUMINATION_GRADIENT = 0.3
+    assert settings_from_cfg(cfg) == SyntheticSettings(sensor_noise=0.0, colour_variation=0.5, background_texture=2.0,
+                                                       illumination_gradient=0.3)
     with pytest.raises(ValueError, match="COLOUR_VARIATION"):
         SyntheticSettings(colour_variation=1.5)
     with pytest.raises(ValueError, match="BACKGROUND_TEXTURE"):

@@ -332,6 +332,9 @@ _C.SYNTHETIC.WRITE_FLOW = False
 _C.SYNTHETIC.BACKGROUND_TEXTURE = 1.0  # scale of the background gratings; 0 = plain backgrounds
 _C.SYNTHETIC.COLOUR_VARIATION = 1.0  # 1 = random colours per video; 0 = the same grey pair in every video
 _C.SYNTHETIC.SENSOR_NOISE = 0.012  # std of the i.i.d. grey pixel noise ([0, 1] units); 0 = none
+# Uneven static lighting: intensity x (1 + g * d / SIZE), d the signed distance from the centre along a
+# per-video direction; 0 = even lighting (every flat region stays flat)
+_C.SYNTHETIC.ILLUMINATION_GRADIENT = 0.0
 
 # ---------------------------------------------------------------------------
 # SOLVER

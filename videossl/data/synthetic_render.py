@@ -7,7 +7,8 @@ alone identifies the class (each shape occurs with two motions and each
 motion with two shapes), so a still frame does not tell the class.
 **Nuisances** vary between videos: object colour (always contrasting with the
 background in luma), size, start position, direction, phase, speed,
-background colour and texture, sensor noise.
+background colour and texture, sensor noise, and (when turned on) the
+direction of an illumination gradient.
 
 (Pilot runs showed that stripes on the object and a static distractor
 object made the default 24 videos per class too hard to learn from scratch
@@ -168,7 +169,7 @@ SENSOR_NOISE = 0.012  # default std of the per-pixel grey noise, in [0, 1] inten
 
 def render_video(rng: np.random.Generator, shape: str, motion: str, num_frames: int, size: int,
                  with_flow: bool = False, texture: float = 1.0, colour_variation: float = 1.0,
-                 sensor_noise: float = SENSOR_NOISE):
+                 sensor_noise: float = SENSOR_NOISE, illumination_gradient: float = 0.0):
     """Render one video.
 
     ``texture`` scales the background gratings (0: a plain background);
@@ -176,7 +177,12 @@ def render_video(rng: np.random.Generator, shape: str, motion: str, num_frames: 
     grey pair (0) to the per-video random colours (1); at 0 the gratings keep
     their luminance (grey gratings on the grey background); ``sensor_noise`` is the
     std of the i.i.d. grey noise added to every pixel (0: none, a plain background
-    is then exactly flat).  The random draws are the same for every value of these
+    is then exactly flat); ``illumination_gradient`` ``g`` lights the whole scene
+    (background and object) unevenly: every pixel's intensity is multiplied by
+    ``1 + g * d / size``, ``d`` the pixel's signed distance from the frame centre
+    along a per-video random direction (0: even lighting; 0.5: x0.75 to x1.25
+    between opposite edges).  The lighting is static and applied before the noise.
+    The random draws are the same for every value of these
     knobs, so nothing else about the video changes.
 
     Returns ``(frames, flow)``: ``frames`` uint8 ``T x size x size x 3``;
@@ -195,6 +201,7 @@ def render_video(rng: np.random.Generator, shape: str, motion: str, num_frames: 
         colour = FIXED_OBJECT + v * (colour - FIXED_OBJECT)
     traj = trajectory(rng, motion, num_frames, size, radius)
     noise_rng = np.random.default_rng(rng.integers(0, 2**63))
+    light_direction = rng.uniform(0, 2 * math.pi)  # drawn last, so the other draws do not depend on it
     f32 = np.float32
     cx = traj.centre[:, 0].astype(f32)[:, None, None]
     cy = traj.centre[:, 1].astype(f32)[:, None, None]
@@ -205,6 +212,9 @@ def render_video(rng: np.random.Generator, shape: str, motion: str, num_frames: 
     lx, ly = (ca * px + sa * py) / r, (-sa * px + ca * py) / r  # object-local coordinates
     alpha = np.clip(0.5 - _sdf(shape, lx, ly) * r, 0, 1)[..., None]
     img = bg.astype(f32)[None] * (1 - alpha) + colour.astype(f32) * alpha
+    if illumination_gradient != 0:
+        d = (xx - size / 2) * math.cos(light_direction) + (yy - size / 2) * math.sin(light_direction)
+        img *= (1 + illumination_gradient * d / size).astype(f32)[None, :, :, None]
     if sensor_noise > 0:
         img += f32(sensor_noise) * noise_rng.standard_normal(size=img.shape[:3] + (1,), dtype=f32)
     frames = np.clip(np.round(img * 255), 0, 255).astype(np.uint8)

@@ -14,12 +14,17 @@ logger = logging.getLogger(__name__)
 
 @functools.lru_cache(maxsize=1)
 def torchcodec_available() -> bool:
-    """True when ``torchcodec.decoders.VideoDecoder`` imports (it needs FFmpeg's shared libraries)."""
+    """True when torchcodec imports and has loaded FFmpeg's shared libraries.
+
+    Recent torchcodec imports without FFmpeg (then ``torchcodec.ffmpeg_major_version``
+    is None) and fails only when a decoder opens a file.
+    """
     try:
+        import torchcodec
         from torchcodec.decoders import VideoDecoder  # noqa: F401
     except Exception:  # noqa: BLE001 - ImportError, OSError or RuntimeError from missing libs
         return False
-    return True
+    return getattr(torchcodec, "ffmpeg_major_version", 0) is not None
 
 
 class TorchCodecReader(VideoReader):

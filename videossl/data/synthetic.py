@@ -23,6 +23,7 @@ import dataclasses
 import fcntl
 import hashlib
 import json
+import math
 import multiprocessing
 import os
 import shutil
@@ -75,9 +76,9 @@ class SyntheticSettings:
             raise ValueError(f"SYNTHETIC.COLOUR_VARIATION={self.colour_variation} must be in [0, 1]")
         if self.sensor_noise < 0:
             raise ValueError(f"SYNTHETIC.SENSOR_NOISE={self.sensor_noise} must be >= 0")
-        if not 0 <= self.illumination_gradient < 1.4:
-            raise ValueError(f"SYNTHETIC.ILLUMINATION_GRADIENT={self.illumination_gradient} must be in [0, 1.4) "
-                             "(at 1.4 the darkest corner gets no light)")
+        if not 0 <= self.illumination_gradient < math.sqrt(2):
+            raise ValueError(f"SYNTHETIC.ILLUMINATION_GRADIENT={self.illumination_gradient} must be in [0, 1.41) "
+                             "(at sqrt(2) the darkest corner gets no light)")
         if self.size % 16 or self.size < 16:
             raise ValueError(f"SYNTHETIC.SIZE={self.size} must be a multiple of 16 (H.264 macroblocks; "
                              "other sizes do not encode reproducibly)")

@@ -265,8 +265,10 @@ def test_illumination_gradient_multiplies_the_scene_by_one_static_ramp():
     size, g = 32, 0.5
     directions = []
     for video in (1, 2):
-        base, _ = render_video(rng_for(0, 0, 2, video), shape, motion, 6, size, **kw)
-        lit, _ = render_video(rng_for(0, 0, 2, video), shape, motion, 6, size, illumination_gradient=g, **kw)
+        base, base_flow = render_video(rng_for(0, 0, 2, video), shape, motion, 6, size, with_flow=True, **kw)
+        lit, lit_flow = render_video(rng_for(0, 0, 2, video), shape, motion, 6, size, with_flow=True,
+                                     illumination_gradient=g, **kw)
+        assert np.array_equal(lit_flow, base_flow) and np.abs(base_flow).max() > 0  # lighting moves nothing
         ratio = lit.astype(float) / base.astype(float)  # T x H x W x 3; no pixel of these videos is black
         assert np.abs(ratio - ratio[:1]).max() < 0.02  # static lighting
         assert np.abs(ratio - ratio[..., :1]).max() < 0.02  # grey lighting

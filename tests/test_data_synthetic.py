@@ -283,6 +283,37 @@ def test_illumination_gradient_multiplies_the_scene_by_one_static_ramp():
     assert abs(np.angle(np.exp(1j * (directions[0] - directions[1])))) > 0.1  # one direction per video
 
 
+def test_object_glow_lights_the_background_by_a_cone_that_follows_the_object():
+    """OBJECT_GLOW h: background pixels gain h (1 - d / (sqrt(2) size)), d from the object's centre in each frame."""
+    from videossl.data.seeds import rng_for
+    from videossl.data.synthetic_render import FIXED_BACKGROUND, FIXED_OBJECT
+
+    size, h = 32, 0.4
+    kw = dict(texture=0.0, colour_variation=0.0, sensor_noise=0.0, with_flow=True)
+    dark, dark_flow = render_video(rng_for(0, 0, 1, 3), "square", "linear", 12, size, **kw)
+    assert np.array_equal(render_video(rng_for(0, 0, 1, 3), "square", "linear", 12, size, object_glow=0.0,
+                                       **kw)[0], dark)
+    lit, lit_flow = render_video(rng_for(0, 0, 1, 3), "square", "linear", 12, size, object_glow=h, **kw)
+    assert np.array_equal(lit_flow, dark_flow) and np.abs(dark_flow).max() > 0  # the glow moves nothing
+    background = np.round(FIXED_BACKGROUND * 255)
+    solid = (dark == np.round(FIXED_OBJECT * 255)).all(-1)  # T x H x W, inside the object
+    assert np.array_equal(lit[solid], dark[solid])  # the object itself is not lit
+    yy, xx = np.mgrid[0:size, 0:size] + 0.5
+    centres = []
+    for t in range(dark.shape[0]):
+        obj = (dark[t] != background).any(-1)
+        cx, cy = xx[solid[t]].mean(), yy[solid[t]].mean()  # a square's centre is its centroid
+        centres.append((cx, cy))
+        # background pixels at least 2 px from any object pixel (no anti-aliased edge)
+        far = ~np.array([[obj[max(0, i - 2):i + 3, max(0, j - 2):j + 3].any() for j in range(size)]
+                         for i in range(size)])
+        assert far.mean() > 0.4
+        expected = background[0] + 255 * h * np.maximum(0, 1 - np.hypot(xx - cx, yy - cy) / (np.sqrt(2) * size))
+        gain = lit[t].astype(float) - expected[..., None]
+        assert np.abs(gain[far]).max() <= 1.5  # rounding, and the centroid of a pixelated square
+    assert max(np.hypot(*np.subtract(c, centres[0])) for c in centres) > 3  # the object moved, its glow with it
+
+
 def test_default_knobs_keep_the_version_2_digest():
     """Caches generated before the knobs existed stay valid; any other value is another dataset."""
     base = SyntheticSettings()
@@ -300,13 +331,17 @@ def test_default_knobs_keep_the_version_2_digest():
     assert SyntheticSettings(illumination_gradient=0.5).digest() != base.digest()
     with pytest.raises(ValueError, match="ILLUMINATION_GRADIENT"):
         SyntheticSettings(illumination_gradient=1.5)
+    assert SyntheticSettings(object_glow=0.0).digest() == base.digest()
+    assert SyntheticSettings(object_glow=0.4).digest() != base.digest()
+    with pytest.raises(ValueError, match="OBJECT_GLOW"):
+        SyntheticSettings(object_glow=1.5)
     # every SYNTHETIC key reaches the settings (and so the digest)
     cfg = get_cfg()
     assert settings_from_cfg(cfg) == base
     cfg.SYNTHETIC.SENSOR_NOISE, cfg.SYNTHETIC.COLOUR_VARIATION, cfg.SYNTHETIC.BACKGROUND_TEXTURE = 0.0, 0.5, 2.0
-    cfg.SYNTHETIC.ILLUMINATION_GRADIENT = 0.3
+    cfg.SYNTHETIC.ILLUMINATION_GRADIENT, cfg.SYNTHETIC.OBJECT_GLOW = 0.3, 0.2
     assert settings_from_cfg(cfg) == SyntheticSettings(sensor_noise=0.0, colour_variation=0.5, background_texture=2.0,
-                                                       illumination_gradient=0.3)
+                                                       illumination_gradient=0.3, object_glow=0.2)
     with pytest.raises(ValueError, match="COLOUR_VARIATION"):
         SyntheticSettings(colour_variation=1.5)
     with pytest.raises(ValueError, match="BACKGROUND_TEXTURE"):

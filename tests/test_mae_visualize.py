@@ -38,8 +38,25 @@ def test_perfect_prediction_reconstructs_the_clip(style, monkeypatch):
     assert res["psnr_reconstruction"] > 60
     assert res["psnr_mean_fill"] < res["psnr_patch_mean_fill"] < res["psnr_reconstruction"]
     assert res["mask_ratio"] == pytest.approx(0.75)
+    assert res["loss"] < 1e-10 and res["loss_zero_prediction"] > 0.9  # random pixels: no patch is flat
     masked = res["masked"]
     assert (masked == 0.5).float().mean() > 0.7  # hidden patches are grey
+
+
+def test_zero_prediction_loss_is_the_share_of_masked_patches_that_are_not_flat():
+    """MAE-ST targets: a patch of noise normalises to mean square (P-1)/P (unbiased var), a flat one to 0."""
+    torch.manual_seed(0)
+    mae = build_method(load_config(opts=_mae_opts())).eval()
+    clip = torch.full((3, 4, 32, 32), 0.3)
+    clip[..., :16] = torch.rand(3, 4, 32, 16)  # the left two patch columns are noise, the right two flat
+    res = reconstruct_pixels(mae, clip, MEAN, STD, seed=3)
+    hidden = (res["masked"] == 0.5).all(0).view(2, 4, 8, 4, 8).all(4).all(2)  # T' x 4 x 4 patches
+    assert hidden.float().mean() == pytest.approx(0.75)
+    left = torch.zeros(2, 4, 4, dtype=torch.bool)
+    left[..., :2] = True
+    expected = (hidden & left).sum().item() / hidden.sum().item() * (191 / 192)  # P = 8 x 8 x 3 values
+    assert res["loss_zero_prediction"] == pytest.approx(expected, abs=1e-3)
+    assert 0.2 < expected < 0.8
 
 
 def test_psnr():
@@ -70,5 +87,6 @@ def test_cli_writes_grid_and_reports_psnr(tmp_path):
 
     img = Image.open(out)
     assert img.size == (2 * 128 + 2, 3 * 128 + 2 * 2)  # 3 rows x 2 target frames, 32 px shown at 4x
-    assert {"psnr_reconstruction", "psnr_mean_fill", "psnr_patch_mean_fill", "gain_over_mean_fill_db"} <= set(stats)
+    assert {"psnr_reconstruction", "psnr_mean_fill", "psnr_patch_mean_fill", "gain_over_mean_fill_db",
+            "loss", "loss_zero_prediction"} <= set(stats)
     assert stats["mask_ratio"] == pytest.approx(0.75)

@@ -67,7 +67,8 @@ def test_existing_results_are_not_rerun(tmp_path, monkeypatch):
     seed_dir = out / "seed0"
     for sub, name, payload in (
         ("pretrain", mvr.PT_RESULT, {"loss": 0.25, "checkpoint": "ckpt.pyth"}),
-        ("pretrain", mvr.VIS_RESULT, {"psnr_reconstruction": 24.0, "psnr_mean_fill": 18.0}),
+        ("pretrain", mvr.VIS_RESULT, {"psnr_reconstruction": 24.0, "psnr_mean_fill": 18.0,
+                                      "psnr_patch_mean_fill": 23.0, "loss": 0.2, "loss_zero_prediction": 0.9}),
         ("finetune_mae", mvr.FT_RESULT, {"top1_acc": 70.0}),
         ("finetune_random", mvr.FT_RESULT, {"top1_acc": 50.0}),
     ):
@@ -82,6 +83,9 @@ def test_existing_results_are_not_rerun(tmp_path, monkeypatch):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["top1_gain"]["mean"] == pytest.approx(20.0)
     assert summary["psnr_gain"]["mean"] == pytest.approx(6.0)
+    assert summary["psnr_gain_patch_mean"]["mean"] == pytest.approx(1.0)
+    assert summary["test_loss"]["mean"] == pytest.approx(0.2)
+    assert summary["test_loss_zero_prediction"]["mean"] == pytest.approx(0.9)
 
 
 def test_data_opts_reach_every_job(tmp_path, monkeypatch):
@@ -89,7 +93,7 @@ def test_data_opts_reach_every_job(tmp_path, monkeypatch):
     out = tmp_path / "sweep"
     vis = out / "seed0" / "pretrain" / mvr.VIS_RESULT  # present: no video generation in this test
     vis.parent.mkdir(parents=True)
-    vis.write_text(json.dumps({"psnr_reconstruction": 24.0, "psnr_mean_fill": 18.0}))
+    vis.write_text(json.dumps({"psnr_reconstruction": 24.0, "psnr_mean_fill": 18.0, "psnr_patch_mean_fill": 23.0}))
     commands = []
 
     class Done:

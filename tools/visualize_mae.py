@@ -14,7 +14,11 @@ frame (with ``MASK.TIME_STRIDE_LOSS`` the first frame of each tubelet).
 
 With per-patch normalised targets (``MASK.NORM_PRED_PIXEL``) predictions are
 mapped back to pixels with each patch's own mean and std, as MAE-ST/VideoMAE
-visualisations do.  PSNR (pixels in [0, 1], masked patches only) is printed
+visualisations do.  The loss on the masked patches (the training loss: mean squared
+error against the training targets) is printed next to the loss of predicting
+zeros, which with normalised targets is about the share of masked patches that
+are not flat.
+PSNR (pixels in [0, 1], masked patches only) is printed
 (mean over the videos) for the reconstruction and two baselines: ``mean-fill`` (each hidden patch
 filled with the mean colour of the visible pixels: no knowledge of the hidden
 patches) and ``patch-mean-fill`` (each hidden patch filled with its own true
@@ -81,6 +85,7 @@ def reconstruct_pixels(mae: MAE, clip01: torch.Tensor, mean, std, seed: int = 0)
     video = ((clip01 - m) / s).unsqueeze(0)
     out = mae.reconstruct(video, generator=torch.Generator().manual_seed(seed))
     pred, mask, grid = out["pred"][0], out["mask"][0], out["grid"]
+    target = out["target"][0]  # the training targets (normalised per patch with NORM_PRED_PIXEL)
     u, p, q = mae.patch_stride
     frames = video[:, :, ::u] if mae.time_stride_loss else video
     patch = target_patch(mae.patch_stride, mae.time_stride_loss)
@@ -121,6 +126,8 @@ def reconstruct_pixels(mae: MAE, clip01: torch.Tensor, mean, std, seed: int = 0)
         "psnr_reconstruction": psnr(rec01[mask], true01[mask]),
         "psnr_mean_fill": psnr(mean_fill[mask], true01[mask]),
         "psnr_patch_mean_fill": psnr(patch_mean01[mask], true01[mask]),
+        "loss": torch.mean((pred[mask].double() - target[mask].double()) ** 2).item(),
+        "loss_zero_prediction": torch.mean(target[mask].double() ** 2).item(),
         "mask_ratio": mask.float().mean().item(),
     }
 
@@ -183,6 +190,7 @@ def main(argv=None):
     print(f"PSNR on masked patches (mean over {len(per_video)} video(s)): reconstruction "
           f"{stats['psnr_reconstruction']:.2f} dB, mean-fill {stats['psnr_mean_fill']:.2f} dB "
           f"({stats['gain_over_mean_fill_db']:+.2f} dB), patch-mean-fill {stats['psnr_patch_mean_fill']:.2f} dB")
+    print(f"masked-patch loss {stats['loss']:.3f}, predicting zeros {stats['loss_zero_prediction']:.3f}")
     if args.json_out:
         os.makedirs(os.path.dirname(os.path.abspath(args.json_out)), exist_ok=True)
         with open(args.json_out, "w") as f:

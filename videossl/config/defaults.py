@@ -335,6 +335,9 @@ _C.SYNTHETIC.SENSOR_NOISE = 0.012  # std of the i.i.d. grey pixel noise ([0, 1] 
 # Uneven static lighting: intensity x (1 + g * d / SIZE), d the signed distance from the centre along a
 # per-video direction; 0 = even lighting (every flat region stays flat)
 _C.SYNTHETIC.ILLUMINATION_GRADIENT = 0.0
+# The object lights its surroundings: every background pixel gains OBJECT_GLOW * max(0, 1 - d / (sqrt(2) SIZE)),
+# d its distance from the object's centre in that frame; 0 = no glow
+_C.SYNTHETIC.OBJECT_GLOW = 0.0
 
 # ---------------------------------------------------------------------------
 # SOLVER

@@ -63,11 +63,12 @@ class SyntheticSettings:
     colour_variation: float = 1.0
     sensor_noise: float = SENSOR_NOISE
     illumination_gradient: float = 0.0
+    object_glow: float = 0.0
 
     # Fields added after VERSION 2 whose default reproduces VERSION 2's output: left out of the
     # digest at their default, so existing caches stay valid.
     _DIGEST_OPTIONAL = {"background_texture": 1.0, "colour_variation": 1.0, "sensor_noise": SENSOR_NOISE,
-                        "illumination_gradient": 0.0}
+                        "illumination_gradient": 0.0, "object_glow": 0.0}
 
     def __post_init__(self):
         if self.background_texture < 0:
@@ -79,6 +80,8 @@ class SyntheticSettings:
         if not 0 <= self.illumination_gradient < math.sqrt(2):
             raise ValueError(f"SYNTHETIC.ILLUMINATION_GRADIENT={self.illumination_gradient} must be in [0, 1.41) "
                              "(at sqrt(2) the darkest corner gets no light)")
+        if not 0 <= self.object_glow <= 1:
+            raise ValueError(f"SYNTHETIC.OBJECT_GLOW={self.object_glow} must be in [0, 1]")
         if self.size % 16 or self.size < 16:
             raise ValueError(f"SYNTHETIC.SIZE={self.size} must be a multiple of 16 (H.264 macroblocks; "
                              "other sizes do not encode reproducibly)")
@@ -147,7 +150,8 @@ def _write_one(job) -> str:
     frames, flow = render_video(rng, shape, motion, settings.num_frames, settings.size,
                                 with_flow=settings.write_flow, texture=settings.background_texture,
                                 colour_variation=settings.colour_variation, sensor_noise=settings.sensor_noise,
-                                illumination_gradient=settings.illumination_gradient)
+                                illumination_gradient=settings.illumination_gradient,
+                                object_glow=settings.object_glow)
     rel = os.path.join(split, name + ".mp4")  # CSV paths are relative to videos/
     write_video(os.path.join(out, "videos", rel), frames, fps=settings.fps, gop=16, crf=18)
     if flow is not None:
@@ -193,7 +197,7 @@ def settings_from_cfg(cfg) -> SyntheticSettings:
     return SyntheticSettings(int(s.NUM_CLASSES), int(s.TRAIN_PER_CLASS), int(s.TEST_PER_CLASS),
                              int(s.NUM_FRAMES), int(s.SIZE), int(s.SEED), float(s.FPS), bool(s.WRITE_FLOW),
                              float(s.BACKGROUND_TEXTURE), float(s.COLOUR_VARIATION), float(s.SENSOR_NOISE),
-                             float(s.ILLUMINATION_GRADIENT))
+                             float(s.ILLUMINATION_GRADIENT), float(s.OBJECT_GLOW))
 
 
 def build_synthetic_root(cfg) -> str:

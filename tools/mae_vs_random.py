@@ -42,7 +42,7 @@ FT_RESULT = "results_finetune_topk.json"
 VIS_RESULT = "psnr.json"
 # (key in the per-seed record, table label, format)
 COLUMNS = [
-    ("pretrain_loss", "pretrain final loss (masked, norm. targets)", "{:.3f} ± {:.3f}"),
+    ("pretrain_loss", "pretrain final loss (training clips, last epoch)", "{:.3f} ± {:.3f}"),
     ("test_loss", "masked-patch loss on the test clips", "{:.3f} ± {:.3f}"),
     ("test_loss_zero_prediction", "same patches, predicting zeros", "{:.3f} ± {:.3f}"),
     ("psnr_reconstruction", "PSNR masked patches: reconstruction (dB)", "{:.2f} ± {:.2f}"),

@@ -37,11 +37,15 @@ def get_logger(name: str = "") -> logging.Logger:
     return logging.getLogger(_LOGGER_NAME + ("." + name if name else ""))
 
 
+# Full float precision in json_stats (the golden runs compare losses bit for bit); else 6 digits as PySlowFast.
+FULL_PRECISION = os.environ.get("VIDEOSSL_JSON_FULL_PRECISION") == "1"
+
+
 def _round(v):
     if isinstance(v, float):
         if math.isnan(v) or math.isinf(v):
             return str(v)
-        return float(f"{v:.6g}")
+        return v if FULL_PRECISION else float(f"{v:.6g}")
     return v
 
 

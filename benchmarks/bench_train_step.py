@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Training-step throughput and peak memory of the small backbone through the trainer.
 
-Measures ``Trainer._step`` (method contract, LR schedule, AMP plumbing,
+Measures ``Trainer.run_step`` (method contract, LR schedule, AMP plumbing,
 clipping hooks, optimizer) on in-memory batches, against a bare PyTorch loop
 (forward, cross-entropy, backward, SGD step) on the same model and batches in
 the same run, and prints iterations/s, clips/s, peak memory and the
@@ -21,7 +21,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from videossl.config import load_config  # noqa: E402
-from videossl.engine.trainer import Trainer  # noqa: E402
+from videossl.engine.loop import build_trainer  # noqa: E402
 from videossl.methods import Progress  # noqa: E402
 
 
@@ -50,7 +50,7 @@ def main():
         "TRAIN.MIXED_PRECISION", str(args.amp), "TRAIN.MIXED_PRECISION_DTYPE", "bfloat16",
         "NUM_GPUS", "1" if torch.cuda.is_available() else "0",
     ])
-    trainer = Trainer(cfg)
+    trainer = build_trainer(cfg)
     device = trainer.device
     g = torch.Generator().manual_seed(0)
     batches = [{
@@ -60,7 +60,7 @@ def main():
 
     def run_trainer(n):
         for i in range(n):
-            trainer._step(batches[i % 4], Progress(0, i, i, 1000, 1))
+            trainer.run_step(batches[i % 4], Progress(0, i, i, 1000, 1))
 
     net = trainer.method.net
     opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)

@@ -35,7 +35,7 @@ DATA_OPTS=(TRAIN.DATASET kinetics TEST.DATASET kinetics DATA.PATH_TO_DATA_DIR "$
            DATA.PATH_PREFIX "$DATA/videos" DATA.TRAIN_JITTER_SCALES "[56,64]"
            DATA.TRAIN_CROP_SIZE 48 DATA.TEST_CROP_SIZE 56 DATA.NUM_FRAMES 4 DATA.SAMPLING_RATE 4)
 # The synthetic configs' grey-video settings (no colour jitter, crops >= 60% of the frame,
-# 80 epochs) are undone for real videos: the recipe the fight runs in the README used.
+# 80 epochs) are undone for real videos: the recipe of docs/experiments/2026-12-ssl-vs-random-fight-surveillance.md.
 REAL_OPTS=(DATA.SSL_COLOR_JITTER True DATA.TRAIN_JITTER_SCALES_RELATIVE "[0.3,1.0]" SOLVER.MAX_EPOCH 20)
 # shellcheck disable=SC2086
 "$PY" tools/ssl_vs_random.py --methods $METHODS --seeds $SEEDS --out "$OUT" \

@@ -176,9 +176,23 @@ def test_too_many_failures_stop_the_epoch(tmp_path):
     for k in range(1, 6):
         (tmp_path / "k" / "videos" / f"train_{k}.mp4").write_bytes(b"x")
     cfg = _cfg(root, **{"DATA_LOADER.MAX_RETRIES": 20, "DATA_LOADER.MAX_FAILED_FRACTION": 0.5})
+    # the trainer's data-health hook sees each batch before its step and stops as soon as the rule is broken
+    from types import SimpleNamespace
+
+    from videossl.engine.hooks import DataHealth
+
+    trainer = SimpleNamespace(epoch=0, iters_this_epoch=3, device=torch.device("cpu"),
+                              settings=SimpleNamespace(per_process_batch=2, max_epoch=1))
+    hook = DataHealth(cfg.DATA_LOADER.MAX_FAILED_FRACTION)
+    hook.before_epoch(trainer)
+    steps = 0
     with pytest.raises(RuntimeError, match="MAX_FAILED_FRACTION"):
-        for _ in build_loader(cfg, build_dataset(cfg, "train"), train=True, batch_size=2):
-            pass
+        for batch in build_loader(cfg, build_dataset(cfg, "train"), train=True, batch_size=2):
+            trainer.batch = batch
+            hook.before_step(trainer)
+            steps += 1
+    # 5 of 6 videos are bad: the failures outnumber the epoch's 6 samples before its last batch
+    assert steps < 3 and hook.failed > 6
     cfg = _cfg(root, **{"DATA_LOADER.MAX_RETRIES": 0, "DATA_LOADER.MAX_FAILED_FRACTION": 1.0})
     with pytest.raises(RuntimeError, match="MAX_RETRIES=0"):
         for _ in build_loader(cfg, build_dataset(cfg, "train"), train=True, batch_size=6):

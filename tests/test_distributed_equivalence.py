@@ -28,14 +28,14 @@ def _batch(rank: int, world: int):
 
 
 def _one_step(rank: int, world: int, out_dir: str):
-    from videossl.engine.trainer import Trainer
+    from videossl.engine.loop import build_trainer
 
     torch.set_default_dtype(torch.float64)
     cfg = load_config([], tiny_cfg_opts(**{
         "BN.NORM_TYPE": "sync_batchnorm", "NUM_GPUS": world, "TRAIN.BATCH_SIZE": GLOBAL_BATCH,
         "SOLVER.BASE_LR": 0.5, "SOLVER.WEIGHT_DECAY": 1e-4, "OUTPUT_DIR": out_dir,
     }))
-    trainer = Trainer(cfg)
+    trainer = build_trainer(cfg)
     grads = {}
 
     def record(progress):
@@ -44,7 +44,7 @@ def _one_step(rank: int, world: int, out_dir: str):
 
     trainer.method.before_optimizer_step = record
     trainer.method.train()
-    stats = trainer._step(_batch(rank, world), Progress(0, 0, 0, 1, 1))
+    stats = trainer.run_step(_batch(rank, world), Progress(0, 0, 0, 1, 1))
     loss = torch.tensor([stats["loss"]])
     if world > 1:
         dist.all_reduce(loss)

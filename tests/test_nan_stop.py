@@ -31,7 +31,8 @@ if "nan_after_3" not in METHOD_REGISTRY:
 
 
 def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path):
-    from videossl.engine.trainer import NonFiniteLossError, run_task
+    from videossl.engine.hooks import NonFiniteLossError
+    from videossl.engine.run import run_task
 
     cfg = load_config([], tiny_cfg_opts(**{
         "TASK": "pretrain", "SSL.METHOD": "nan_after_3", "TRAIN.DATASET": "synthetic",

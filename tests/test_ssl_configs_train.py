@@ -17,7 +17,7 @@ import torch
 from test_ssl_configs import EFFECTIVE, SNAPSHOT
 from videossl.config import load_config
 from videossl.data.fixtures import make_kinetics
-from videossl.engine.trainer import run_task
+from videossl.engine.run import run_task
 from videossl.utils.checkpoint import last_checkpoint
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

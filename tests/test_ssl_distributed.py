@@ -45,7 +45,7 @@ def _batch(rho: int, rank: int, world: int):
 
 
 def _one_step(name: str, rank: int, world: int, out_dir: str):
-    from videossl.engine.trainer import Trainer
+    from videossl.engine.loop import build_trainer
 
     torch.set_default_dtype(torch.float64)
     rho, extra = CASES[name]
@@ -57,7 +57,7 @@ def _one_step(name: str, rank: int, world: int, out_dir: str):
         "CONTRASTIVE.NUM_MLP_LAYERS": 3, "RESNET.NUM_BLOCK_TEMP_KERNEL": [[1], [1], [1], [1]],
         **extra,
     }))
-    trainer = Trainer(cfg)
+    trainer = build_trainer(cfg)
     grads = {}
 
     def record(progress):
@@ -66,7 +66,7 @@ def _one_step(name: str, rank: int, world: int, out_dir: str):
 
     trainer.method.before_optimizer_step = record
     trainer.method.train()
-    stats = trainer._step(_batch(rho, rank, world), Progress(0, 0, 0, 10, 2))
+    stats = trainer.run_step(_batch(rho, rank, world), Progress(0, 0, 0, 10, 2))
     loss = torch.tensor([stats["loss"]])
     if world > 1:
         dist.all_reduce(loss)

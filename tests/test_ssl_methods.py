@@ -149,12 +149,12 @@ def test_moco_sequential_step_semantics():
     rho, T = 3, 0.2
     m = _build("moco", **{"DATA.TRAIN_CROP_NUM_TEMPORAL": rho, "CONTRASTIVE.SEQUENTIAL": True,
                           "CONTRASTIVE.MOCO_MULTI_VIEW_QUEUE": True, "CONTRASTIVE.T": T})
-    assert m.train_step is not None
+    assert m.sequential
     batch = _batch(rho)
     m.on_step_start(Progress(0, 0, 0, 10, 2))
     queue0, ptr0 = m.queue_x.clone(), int(m.ptr)
     partial = []
-    out = m.train_step(batch, lambda loss: (partial.append(loss.detach()), loss.backward()))
+    out = m.train_step(batch, lambda loss: (partial.append(loss.detach()), loss.backward()), forward=None)
     got = _grads(m)
     assert len(partial) == rho  # one backward per query clip
     # independent recomputation: query k against the keys of the other clips and the old queue
@@ -182,7 +182,7 @@ def test_moco_sequential_step_semantics():
 
 def test_moco_forward_queries_clip0_and_enqueues_first_key_only():
     m = _build("moco", **{"DATA.TRAIN_CROP_NUM_TEMPORAL": 3})
-    assert m.train_step is None
+    assert not m.sequential
     batch = _batch(3)
     m.on_step_start(Progress(0, 0, 0, 10, 2))
     queue0 = m.queue_x.clone()
@@ -251,7 +251,8 @@ def test_byol_sequential_rho2_is_the_symmetric_loss():
     out["loss"].backward()
     sym = _grads(m)
     _zero(m)
-    seq = m._train_step_sequential(batch, lambda loss: loss.backward())
+    m.sequential = True
+    seq = m.train_step(batch, lambda loss: loss.backward(), forward=None)
     assert seq["loss"].item() == pytest.approx(out["loss"].item() / 4, rel=1e-9)  # sum / (2 rho)
     got = _grads(m)
     assert got.keys() == sym.keys() and any("predictors" in n for n in got)
@@ -277,7 +278,7 @@ def test_simclr_sequential_uses_consecutive_pairs():
     m.eval()
     batch = _batch(4)
     calls = []
-    out = m.train_step(batch, lambda loss: (calls.append(1), loss.backward()))
+    out = m.train_step(batch, lambda loss: (calls.append(1), loss.backward()), forward=None)
     assert len(calls) == 3  # pairs (0,1), (1,2), (2,3): not all 6
     with torch.no_grad():
         z = [_norm_proj(m.backbone, v).double() for v in batch["views"]]

@@ -14,9 +14,9 @@ def _batch():
 
 
 def _trainer(tmp_path, **opts):
-    from videossl.engine.trainer import Trainer
+    from videossl.engine.loop import build_trainer
 
-    return Trainer(load_config([], tiny_cfg_opts(OUTPUT_DIR=str(tmp_path), **opts)))
+    return build_trainer(load_config([], tiny_cfg_opts(OUTPUT_DIR=str(tmp_path), **opts)))
 
 
 def test_bf16_autocast_step_close_to_fp32(tmp_path):
@@ -24,7 +24,7 @@ def test_bf16_autocast_step_close_to_fp32(tmp_path):
     for amp in ("False", "True"):
         torch.manual_seed(0)
         t = _trainer(tmp_path, **{"TRAIN.MIXED_PRECISION": amp, "TRAIN.MIXED_PRECISION_DTYPE": "bfloat16"})
-        losses.append(t._step(_batch(), Progress(0, 0, 0, 10, 1))["loss"])
+        losses.append(t.run_step(_batch(), Progress(0, 0, 0, 10, 1))["loss"])
     assert losses[0] == pytest.approx(losses[1], rel=0.05)
     assert losses[0] != losses[1]  # bf16 actually changed the arithmetic
 
@@ -34,7 +34,7 @@ def test_before_optimizer_step_false_skips_update_and_lr_follows_schedule(tmp_pa
                               "SOLVER.WARMUP_START_LR": 0.0})
     before = {k: v.clone() for k, v in t.method.state_dict().items()}
     t.method.before_optimizer_step = lambda progress: False
-    stats = t._step(_batch(), Progress(0, 5, 5, 10, 2))  # epoch 0.5: half-way through warmup
+    stats = t.run_step(_batch(), Progress(0, 5, 5, 10, 2))  # epoch 0.5: half-way through warmup
     after = t.method.state_dict()
     for k, v in before.items():
         if "running" not in k and "num_batches" not in k:
@@ -48,5 +48,5 @@ def test_gradient_clipping_bounds_the_norm(tmp_path):
     norms = []
     t.method.before_optimizer_step = lambda p: norms.append(
         torch.linalg.vector_norm(torch.stack([q.grad.norm() for q in t.method.parameters() if q.grad is not None]))) or True
-    t._step(_batch(), Progress(0, 0, 0, 10, 1))
+    t.run_step(_batch(), Progress(0, 0, 0, 10, 1))
     assert norms[0] <= 1e-3 + 1e-9

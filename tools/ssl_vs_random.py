@@ -34,9 +34,25 @@ sys.path.insert(0, ROOT)
 from tools.sweep import JobRunner, add_override_args, mean_std  # noqa: E402
 
 CFG_DIR = os.path.join("configs", "synthetic", "contrastive_ssl")
-METHOD_CFG = {"moco": "MoCo_R10.yaml", "byol": "BYOL_R10.yaml", "simclr": "SimCLR_R10.yaml",
-              "swav": "SwAV_R10.yaml"}
 LINEAR_CFG = os.path.join(CFG_DIR, "linear_R10.yaml")
+
+
+def method_configs(cfg_dir: str = CFG_DIR) -> dict:
+    """``{SSL.METHOD: config file name}`` of the pretraining configs in ``cfg_dir`` (a new config joins by itself)."""
+    import yaml
+
+    found = {}
+    for name in sorted(os.listdir(os.path.join(ROOT, cfg_dir))):
+        if name.endswith(".yaml"):
+            with open(os.path.join(ROOT, cfg_dir, name)) as f:
+                doc = yaml.safe_load(f) or {}
+            method = (doc.get("SSL") or {}).get("METHOD")
+            if doc.get("TASK") == "pretrain" and method:
+                found[method] = name
+    return found
+
+
+METHOD_CFG = method_configs()
 
 
 def parse_args(argv=None):

@@ -14,15 +14,17 @@ Contradictory spellings (e.g. ``SSL.METHOD: byol`` with ``CONTRASTIVE.TYPE:
 moco`` under ContrastiveModel) raise ``ValueError``.
 """
 
+from ..engine.tasks import get_task
+from ..errors import InputError
+
 CONTRASTIVE_TYPES = ("moco", "byol", "simclr", "swav")
-CANONICAL_TASKS = ("supervised", "pretrain", "linear", "finetune")
 
 
 def _method_from_pyslowfast(cfg) -> str:
     if cfg.MODEL.MODEL_NAME == "ContrastiveModel":
         ctype = cfg.CONTRASTIVE.TYPE
         if ctype not in CONTRASTIVE_TYPES:
-            raise ValueError(
+            raise InputError(
                 f"CONTRASTIVE.TYPE={ctype!r} is not implemented in videossl; "
                 f"choose one of {CONTRASTIVE_TYPES}"
             )
@@ -30,7 +32,7 @@ def _method_from_pyslowfast(cfg) -> str:
     if cfg.MASK.ENABLE and cfg.MASK.MAE_ON:
         return "mae"
     if cfg.MASK.ENABLE:
-        raise ValueError(
+        raise InputError(
             "MASK.ENABLE without MASK.MAE_ON is PySlowFast's MaskFeat, which videossl "
             "does not implement; set MASK.MAE_ON True for MAE"
         )
@@ -42,7 +44,7 @@ def apply_compat(cfg) -> None:
     derived = _method_from_pyslowfast(cfg)
     method = cfg.SSL.METHOD
     if method and derived and method != derived:
-        raise ValueError(
+        raise InputError(
             f"SSL.METHOD={method!r} contradicts the PySlowFast spelling, which "
             f"selects {derived!r} (MODEL.MODEL_NAME={cfg.MODEL.MODEL_NAME!r}, "
             f"CONTRASTIVE.TYPE={cfg.CONTRASTIVE.TYPE!r}, MASK.MAE_ON={cfg.MASK.MAE_ON})"
@@ -56,24 +58,20 @@ def apply_compat(cfg) -> None:
         task = "linear" if cfg.MODEL.DETACH_FINAL_FC else "finetune"
     elif task == "":
         task = "pretrain" if method not in ("", "supervised") else "supervised"
-    if task not in CANONICAL_TASKS:
-        raise ValueError(
-            f"TASK={cfg.TASK!r} is not a task; use one of {CANONICAL_TASKS} "
-            "(or PySlowFast's 'ssl' / 'ssl_eval*')"
-        )
-    if task in ("linear", "finetune", "supervised"):
-        if method not in ("", "supervised"):
-            raise ValueError(
-                f"TASK={cfg.TASK!r} trains a classifier but SSL.METHOD={method!r}; "
+    spec = get_task(task)
+    if spec.method is not None:
+        if method not in ("", spec.method):
+            raise InputError(
+                f"TASK={cfg.TASK!r} trains with the {spec.method} method but SSL.METHOD={method!r}; "
                 "evaluation tasks use the supervised method on a pretrained backbone"
             )
-        method = "supervised"
+        method = spec.method
     elif not method or method == "supervised":
-        raise ValueError(
-            "TASK is pretraining but no SSL method is chosen: set SSL.METHOD "
+        raise InputError(
+            f"TASK={task!r} is pretraining but no SSL method is chosen: set SSL.METHOD "
             "(or PySlowFast's MODEL.MODEL_NAME ContrastiveModel + CONTRASTIVE.TYPE)"
         )
-    if task == "linear" and not cfg.MODEL.DETACH_FINAL_FC and cfg.LINEAR.PROTOCOL == "pyslowfast":
+    if spec.probe and not cfg.MODEL.DETACH_FINAL_FC and cfg.LINEAR.PROTOCOL == "pyslowfast":
         # The pyslowfast linear protocol *is* DETACH_FINAL_FC.
         cfg.MODEL.DETACH_FINAL_FC = True
     cfg.TASK = task

@@ -9,5 +9,9 @@ def add_keys(cfg: CfgNode) -> None:
     # Linear-probe protocol: "pyslowfast" (DETACH_FINAL_FC, BN stats update)
     # or "coclr" (frozen eval-mode backbone, L2-norm -> BN1d -> FC).
     cfg.LINEAR.PROTOCOL = "pyslowfast"
+    # Initialisation by role (CoCLR/ViCC's --pretrain A B): entries "ROLE=PATH", e.g.
+    # ["query=rgb.pth.tar", "sampler=flow.pth.tar"]; the roles are the method's (Method.init_targets).
+    # TRAIN.CHECKPOINT_FILE_PATH is the role "model" of single-encoder methods.
+    cfg.TRAIN.INIT_FROM = []
     cfg.RETRIEVAL = CfgNode()
     cfg.RETRIEVAL.TOPK = [1, 5, 10, 20, 50]

@@ -10,9 +10,10 @@ from .compat import apply_compat
 from .defaults import get_cfg
 from .unsupported import check_unsupported
 from .validate import validate_cfg
+from ..errors import VideosslError
 
 
-class ConfigError(ValueError):
+class ConfigError(VideosslError, ValueError):
     """A config file or override that cannot be used; the message names the key."""
 
 

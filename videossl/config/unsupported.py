@@ -7,6 +7,7 @@ relied on.  An entry ending in ``.`` covers a whole node.
 """
 
 from typing import Iterable, List
+from ..errors import InputError
 
 UNSUPPORTED_KEYS: List[str] = [
     # whole nodes
@@ -95,7 +96,7 @@ def check_unsupported(cfg, defaults) -> None:
         if _normalise(value) != _normalise(default):
             bad.append(f"{key}={value!r} (PySlowFast default {default!r})")
     if bad:
-        raise ValueError(
+        raise InputError(
             "config sets PySlowFast keys that videossl does not implement; "
             "remove them or set them to PySlowFast's default: " + "; ".join(bad)
         )

@@ -1,9 +1,12 @@
 """Consistency checks run once at start-up, before the config is frozen."""
 
+from ..engine.tasks import get_task
+from ..errors import InputError
+
 
 def _choice(cfg_value, key, choices):
     if cfg_value not in choices:
-        raise ValueError(f"{key}={cfg_value!r} is not one of {tuple(choices)}")
+        raise InputError(f"{key}={cfg_value!r} is not one of {tuple(choices)}")
 
 
 def validate_cfg(cfg) -> None:
@@ -12,12 +15,12 @@ def validate_cfg(cfg) -> None:
     for key in ("TRAIN", "TEST"):
         bs = cfg[key].BATCH_SIZE
         if bs <= 0 or bs % num_procs:
-            raise ValueError(
+            raise InputError(
                 f"{key}.BATCH_SIZE={bs} is per machine and must be a positive "
                 f"multiple of NUM_GPUS={cfg.NUM_GPUS}"
             )
     if not 0 <= cfg.SHARD_ID < cfg.NUM_SHARDS:
-        raise ValueError(f"SHARD_ID={cfg.SHARD_ID} must lie in [0, NUM_SHARDS={cfg.NUM_SHARDS})")
+        raise InputError(f"SHARD_ID={cfg.SHARD_ID} must lie in [0, NUM_SHARDS={cfg.NUM_SHARDS})")
     _choice(cfg.SOLVER.OPTIMIZING_METHOD, "SOLVER.OPTIMIZING_METHOD", ("sgd", "adam", "adamw"))
     _choice(
         cfg.SOLVER.LR_POLICY,
@@ -26,27 +29,27 @@ def validate_cfg(cfg) -> None:
     )
     if cfg.SOLVER.LR_POLICY == "steps_with_relative_lrs":
         if len(cfg.SOLVER.STEPS) != len(cfg.SOLVER.LRS) or not cfg.SOLVER.STEPS:
-            raise ValueError(
+            raise InputError(
                 "SOLVER.STEPS and SOLVER.LRS must be non-empty lists of equal length "
                 f"for steps_with_relative_lrs (got {cfg.SOLVER.STEPS} and {cfg.SOLVER.LRS})"
             )
     if cfg.SOLVER.WARMUP_EPOCHS > cfg.SOLVER.MAX_EPOCH:
-        raise ValueError(
+        raise InputError(
             f"SOLVER.WARMUP_EPOCHS={cfg.SOLVER.WARMUP_EPOCHS} exceeds "
             f"SOLVER.MAX_EPOCH={cfg.SOLVER.MAX_EPOCH}"
         )
     _choice(cfg.BN.NORM_TYPE, "BN.NORM_TYPE", ("batchnorm", "sync_batchnorm"))
     _choice(cfg.TRAIN.MIXED_PRECISION_DTYPE, "TRAIN.MIXED_PRECISION_DTYPE", ("float16", "bfloat16"))
-    _choice(cfg.TEST.EVALUATOR, "TEST.EVALUATOR", ("topk", "retrieval", "knn"))
+    _choice(cfg.TEST.EVALUATOR, "TEST.EVALUATOR", get_task(cfg.TASK).evaluators)
     _choice(cfg.LINEAR.PROTOCOL, "LINEAR.PROTOCOL", ("pyslowfast", "coclr"))
     _choice(cfg.DATA.DECODING_BACKEND, "DATA.DECODING_BACKEND", ("pyav", "torchcodec"))
     _choice(cfg.DATA.ENSEMBLE_METHOD, "DATA.ENSEMBLE_METHOD", ("sum", "max"))
     if cfg.DATA.TRAIN_CROP_NUM_TEMPORAL < 1:
-        raise ValueError("DATA.TRAIN_CROP_NUM_TEMPORAL (rho) must be >= 1")
+        raise InputError("DATA.TRAIN_CROP_NUM_TEMPORAL (rho) must be >= 1")
     if cfg.TEST.NUM_ENSEMBLE_VIEWS < 1 or cfg.TEST.NUM_SPATIAL_CROPS not in (1, 3):
-        raise ValueError(
+        raise InputError(
             "TEST.NUM_ENSEMBLE_VIEWS must be >= 1 and TEST.NUM_SPATIAL_CROPS 1 or 3 "
             f"(got {cfg.TEST.NUM_ENSEMBLE_VIEWS}, {cfg.TEST.NUM_SPATIAL_CROPS})"
         )
     if cfg.TRAIN.ENABLE and cfg.SOLVER.MAX_EPOCH < 1:
-        raise ValueError(f"SOLVER.MAX_EPOCH={cfg.SOLVER.MAX_EPOCH} must be >= 1")
+        raise InputError(f"SOLVER.MAX_EPOCH={cfg.SOLVER.MAX_EPOCH} must be >= 1")

@@ -2,13 +2,16 @@
 
 Datasets are registered by name (``TRAIN.DATASET`` / ``TEST.DATASET``, lower
 case); a dataset function turns ``(cfg, split)`` into its file list plus any
-options that differ from the defaults (e.g. no flip for ssv2).
+options that differ from the defaults (e.g. no flip for ssv2), and may bring
+its own ``Dataset`` class (AVA).  ``build_dataset(cfg, split, **overrides)``
+replaces constructor arguments of that class (e.g. ``test_crops=1``) without
+editing the config.
 """
 
-import math
+import inspect
 import os
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Type
 
 import torch
 
@@ -17,6 +20,7 @@ from .lists import read_hmdb51, read_kinetics_csv, read_ssv2, read_ucf101
 from .loader import make_loader
 from .records import VideoRecord
 from .transforms import ClipTransform, ColorConfig
+from ..errors import InputError
 
 SPLITS = ("train", "val", "test")
 
@@ -28,6 +32,7 @@ class DatasetSpec:
     records: List[VideoRecord]
     random_flip: Optional[bool] = None  # None: DATA.RANDOM_FLIP
     segment: bool = False  # default temporal sampling is TSN segments
+    dataset_cls: Type = VideoDataset  # the class built over the records (same arguments as VideoDataset)
 
 
 DATASETS: Dict[str, Callable] = {}
@@ -63,7 +68,7 @@ def _synthetic(cfg, split: str) -> DatasetSpec:
     root = build_synthetic_root(cfg)
     flow = os.path.join(root, "flow") if cfg.DATA.USE_FLOW else None
     if flow and not os.path.isdir(flow):
-        raise ValueError("DATA.USE_FLOW with the synthetic dataset needs SYNTHETIC.WRITE_FLOW True")
+        raise InputError("DATA.USE_FLOW with the synthetic dataset needs SYNTHETIC.WRITE_FLOW True")
     return DatasetSpec(read_kinetics_csv(root, split, os.path.join(root, "videos"), " ", flow))
 
 
@@ -129,31 +134,32 @@ def dataset_name(cfg, split: str) -> str:
     return (cfg.TEST.DATASET if split == "test" else cfg.TRAIN.DATASET).lower()
 
 
-def build_dataset(cfg, split: str, mode: Optional[str] = None) -> VideoDataset:
+def build_dataset(cfg, split: str, mode: Optional[str] = None, **overrides) -> VideoDataset:
     """The dataset of ``split`` ("train" | "val" | "test").
 
     ``mode`` "train" (random clips, augmentation, ρ clips) or "test" (uniform
     views x crops); default "train" for split "train", else "test".  The
     dataset name comes from ``TRAIN.DATASET`` for train/val and
-    ``TEST.DATASET`` for test.
+    ``TEST.DATASET`` for test.  ``overrides``: constructor arguments of the
+    dataset's class that replace the config's (e.g. ``test_crops=1``).
 
     Raises:
         FileNotFoundError / ValueError: missing data directory or file list, empty list,
             unknown dataset name (one line naming the culprit).
     """
     if split not in SPLITS:
-        raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+        raise InputError(f"split must be one of {SPLITS}, got {split!r}")
     mode = mode or ("train" if split == "train" else "test")
     name = dataset_name(cfg, split)
     if name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r} (TRAIN.DATASET / TEST.DATASET); known: {sorted(DATASETS)}")
+        raise InputError(f"unknown dataset {name!r} (TRAIN.DATASET / TEST.DATASET); known: {sorted(DATASETS)}")
     spec = DATASETS[name](cfg, split)
     d = cfg.DATA
     sampling = d.TEMPORAL_SAMPLING or ("segment" if spec.segment else "clip")
     if sampling not in ("clip", "segment"):
-        raise ValueError(f"DATA.TEMPORAL_SAMPLING={sampling!r} is not 'clip' or 'segment'")
-    return VideoDataset(
-        spec.records, mode, build_transform(cfg, spec.random_flip),
+        raise InputError(f"DATA.TEMPORAL_SAMPLING={sampling!r} is not 'clip' or 'segment'")
+    kwargs = dict(
+        records=spec.records, mode=mode, transform=build_transform(cfg, spec.random_flip),
         num_frames=d.NUM_FRAMES, sampling_rate=d.SAMPLING_RATE, target_fps=d.TARGET_FPS,
         num_clips=d.TRAIN_CROP_NUM_TEMPORAL, num_augs=d.TRAIN_CROP_NUM_SPATIAL * cfg.AUG.NUM_SAMPLE,
         test_views=cfg.TEST.NUM_ENSEMBLE_VIEWS, test_crops=cfg.TEST.NUM_SPATIAL_CROPS,
@@ -163,6 +169,12 @@ def build_dataset(cfg, split: str, mode: Optional[str] = None) -> VideoDataset:
         seed=cfg.RNG_SEED, max_retries=cfg.DATA_LOADER.MAX_RETRIES, backend=d.DECODING_BACKEND,
         max_short_side=d.DECODE_MAX_SHORT_SIDE or None, frame_fps=d.FRAME_FPS, name=name,
     )
+    params = inspect.signature(spec.dataset_cls).parameters
+    unknown = [k for k in overrides if k not in params]
+    if unknown:
+        raise InputError(f"{spec.dataset_cls.__name__} has no argument {unknown[0]!r} to override; "
+                         f"its arguments: {sorted(params)}")
+    return spec.dataset_cls(**{**kwargs, **overrides})
 
 
 def build_loader(cfg, dataset, *, train: bool, batch_size: int, epoch: int = 0,
@@ -179,5 +191,4 @@ def build_loader(cfg, dataset, *, train: bool, batch_size: int, epoch: int = 0,
         dataset, train=train, batch_size=batch_size, seed=cfg.RNG_SEED, epoch=epoch, start_iter=start_iter,
         num_workers=cfg.DATA_LOADER.NUM_WORKERS,
         pin_memory=bool(cfg.DATA_LOADER.PIN_MEMORY and torch.cuda.is_available()),
-        max_failed_fraction=cfg.DATA_LOADER.MAX_FAILED_FRACTION if train else math.inf,
     )

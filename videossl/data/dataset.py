@@ -31,6 +31,7 @@ from .decoding.frames_reader import FrameFolderReader, list_frames
 from .records import VideoRecord
 from .sampling import sample_test_clip, sample_train_clips, union
 from .transforms import ClipTransform
+from ..errors import InputError, DataError
 
 logger = logging.getLogger(__name__)
 
@@ -82,9 +83,9 @@ class VideoDataset(Dataset):
                  backend: str = "pyav", max_short_side: Optional[int] = None, frame_fps: float = 30.0,
                  name: str = ""):
         if mode not in ("train", "test"):
-            raise ValueError(f"mode must be 'train' or 'test', got {mode!r}")
+            raise InputError(f"mode must be 'train' or 'test', got {mode!r}")
         if use_flow and any(r.flow is None for r in records):
-            raise ValueError(f"{name or 'dataset'}: DATA.USE_FLOW needs flow folders for every video "
+            raise InputError(f"{name or 'dataset'}: DATA.USE_FLOW needs flow folders for every video "
                              "(set DATA.PATH_TO_FLOW_DIR)")
         self.records = list(records)
         self.mode = mode
@@ -147,7 +148,7 @@ class VideoDataset(Dataset):
                 warn_once(self.records[video].path, err)
                 failed, last_err = failed + 1, err
                 video = int(seeds.rng_for(self.seed, epoch, index, attempt, seeds.RETRY).integers(self.num_videos))
-        raise RuntimeError(
+        raise DataError(
             f"{failed} videos in a row failed to decode (DATA_LOADER.MAX_RETRIES={self.max_retries}); "
             f"last: {last_err}; check the dataset with tools/check_dataset.py")
 

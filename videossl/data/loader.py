@@ -5,9 +5,8 @@ that depends only on ``(seed, epoch)``, split across ranks like
 ``DistributedSampler`` (padded to a multiple of the world size, rank ``r``
 takes every ``world``-th item from ``r``), and skips the first ``skip`` items
 (resuming mid-epoch).  Eval: :class:`EvalSampler`, in order, same split and
-padding.  :class:`VideoLoader` is a ``DataLoader`` that also stops an epoch
-early once so many videos have failed that ``DATA_LOADER.MAX_FAILED_FRACTION``
-can no longer be met.
+padding.  Failed videos (``num_failed``) are counted and judged by the
+trainer's data-health hook.
 """
 
 import math
@@ -76,51 +75,20 @@ def _worker_init(_worker_id: int) -> None:
     torch.set_num_threads(1)
 
 
-class VideoLoader(DataLoader):
-    """A DataLoader that counts failed videos (``num_failed``) and gives up early when too many fail.
-
-    ``epoch_samples``: samples this rank sees in the whole epoch;
-    ``max_failed_fraction``: the epoch fails when ``failed / (failed + samples)``
-    exceeds it (the trainer's rule), so this loader raises as soon as that is certain.
-    """
-
-    def __init__(self, *args, epoch_samples: int = 0, max_failed_fraction: float = 1.0, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.epoch_samples = epoch_samples
-        self.max_failed_fraction = max_failed_fraction
-        self.failed = 0
-
-    def __iter__(self):
-        self.failed = 0
-        f = self.max_failed_fraction
-        limit = math.inf if f >= 1 else f / (1 - f) * self.epoch_samples
-        for batch in super().__iter__():
-            if isinstance(batch, dict) and "num_failed" in batch:
-                self.failed += int(batch["num_failed"].sum())
-                if self.failed > limit:
-                    raise RuntimeError(
-                        f"{self.failed} videos failed to decode in this epoch, more than "
-                        f"DATA_LOADER.MAX_FAILED_FRACTION={f} of {self.epoch_samples} samples allows; "
-                        "check the dataset with tools/check_dataset.py")
-            yield batch
-
-
 def make_loader(dataset, *, train: bool, batch_size: int, seed: int = 0, epoch: int = 0, start_iter: int = 0,
-                num_workers: int = 0, pin_memory: bool = False, max_failed_fraction: float = 1.0,
-                rank: Optional[int] = None, world: Optional[int] = None) -> VideoLoader:
+                num_workers: int = 0, pin_memory: bool = False,
+                rank: Optional[int] = None, world: Optional[int] = None) -> DataLoader:
     """The loader from plain arguments (see :func:`videossl.data.build_loader`)."""
     if train:
         sampler = TrainSampler(len(dataset), seed, epoch, rank, world, skip=start_iter * batch_size)
-        epoch_samples = len(sampler) + start_iter * batch_size
     else:
         sampler = EvalSampler(len(dataset), rank, world)
-        epoch_samples = len(sampler)
     # The loader's own generator: creating its iterator must not draw from the global RNG, or a
     # run resumed mid-epoch would see different dropout/model randomness than an uninterrupted one.
     generator = torch.Generator().manual_seed(seeds.int_seed(seed, epoch, seeds.EPOCH_ORDER, start_iter))
-    return VideoLoader(
+    return DataLoader(
         dataset, batch_size=batch_size, sampler=sampler, drop_last=train, num_workers=num_workers,
         generator=generator,
         collate_fn=collate_batch, pin_memory=pin_memory, worker_init_fn=_worker_init if num_workers else None,
-        persistent_workers=False, epoch_samples=epoch_samples, max_failed_fraction=max_failed_fraction,
+        persistent_workers=False,
     )

@@ -24,6 +24,7 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 from timm.data.mixup import cutmix_bbox_and_lam, mixup_target
+from ..errors import InputError
 
 
 class VideoMixup:
@@ -43,7 +44,7 @@ class VideoMixup:
                  prob: float = 1.0, switch_prob: float = 0.5, label_smoothing: float = 0.1,
                  cutmix_minmax: Optional[Tuple[float, float]] = None, correct_lam: bool = True):
         if mixup_alpha <= 0 and cutmix_alpha <= 0 and cutmix_minmax is None:
-            raise ValueError("mixup needs MIXUP.ALPHA > 0 or MIXUP.CUTMIX_ALPHA > 0")
+            raise InputError("mixup needs MIXUP.ALPHA > 0 or MIXUP.CUTMIX_ALPHA > 0")
         self.num_classes = num_classes
         self.mixup_alpha = mixup_alpha
         self.cutmix_alpha = cutmix_alpha
@@ -74,7 +75,7 @@ class VideoMixup:
             return list(views), 1.0
         shapes = {tuple(v.shape[-2:]) for v in views}
         if len(shapes) != 1:
-            raise ValueError(f"mixup needs views of one spatial size, got {sorted(shapes)}")
+            raise InputError(f"mixup needs views of one spatial size, got {sorted(shapes)}")
         if not use_cutmix:
             return [v * lam + v.flip(0) * (1.0 - lam) for v in views], lam
         (yl, yh, xl, xh), lam = cutmix_bbox_and_lam(views[0].shape, lam, ratio_minmax=self.cutmix_minmax,

@@ -29,6 +29,7 @@ from timm.data import auto_augment as timm_aa
 from timm.data.auto_augment import rand_augment_transform
 from timm.data.random_erasing import RandomErasing
 from timm.data.transforms import str_to_pil_interp
+from ..errors import InputError
 
 
 def _posterize(img: Image.Image, bits_to_keep: int, **kwargs) -> Image.Image:
@@ -60,7 +61,7 @@ class ClipRandAugment:
     def __init__(self, aa_type: str, interpolation: str = "bicubic", crop_size: int = 224,
                  mean: Optional[Sequence[float]] = None):
         if not aa_type.startswith("rand"):
-            raise ValueError(f"AUG.AA_TYPE={aa_type!r}: only RandAugment ('rand-...') is supported")
+            raise InputError(f"AUG.AA_TYPE={aa_type!r}: only RandAugment ('rand-...') is supported")
         hparams = {"translate_const": int(crop_size * 0.45)}
         if interpolation and interpolation != "random":
             hparams["interpolation"] = str_to_pil_interp(interpolation)

@@ -34,6 +34,7 @@ from . import seeds
 from .flow import FLOW_TEMPLATE, write_flow_jpeg
 from .synthetic_render import SENSOR_NOISE, class_table, render_video
 from .video_writer import write_video
+from ..errors import InputError
 
 VERSION = 2  # bump when the generator's output changes
 
@@ -72,18 +73,18 @@ class SyntheticSettings:
 
     def __post_init__(self):
         if self.background_texture < 0:
-            raise ValueError(f"SYNTHETIC.BACKGROUND_TEXTURE={self.background_texture} must be >= 0")
+            raise InputError(f"SYNTHETIC.BACKGROUND_TEXTURE={self.background_texture} must be >= 0")
         if not 0 <= self.colour_variation <= 1:
-            raise ValueError(f"SYNTHETIC.COLOUR_VARIATION={self.colour_variation} must be in [0, 1]")
+            raise InputError(f"SYNTHETIC.COLOUR_VARIATION={self.colour_variation} must be in [0, 1]")
         if self.sensor_noise < 0:
-            raise ValueError(f"SYNTHETIC.SENSOR_NOISE={self.sensor_noise} must be >= 0")
+            raise InputError(f"SYNTHETIC.SENSOR_NOISE={self.sensor_noise} must be >= 0")
         if not 0 <= self.illumination_gradient < math.sqrt(2):
-            raise ValueError(f"SYNTHETIC.ILLUMINATION_GRADIENT={self.illumination_gradient} must be in [0, 1.41) "
+            raise InputError(f"SYNTHETIC.ILLUMINATION_GRADIENT={self.illumination_gradient} must be in [0, 1.41) "
                              "(at sqrt(2) the darkest corner gets no light)")
         if not 0 <= self.object_glow <= 1:
-            raise ValueError(f"SYNTHETIC.OBJECT_GLOW={self.object_glow} must be in [0, 1]")
+            raise InputError(f"SYNTHETIC.OBJECT_GLOW={self.object_glow} must be in [0, 1]")
         if self.size % 16 or self.size < 16:
-            raise ValueError(f"SYNTHETIC.SIZE={self.size} must be a multiple of 16 (H.264 macroblocks; "
+            raise InputError(f"SYNTHETIC.SIZE={self.size} must be a multiple of 16 (H.264 macroblocks; "
                              "other sizes do not encode reproducibly)")
 
     def digest(self) -> str:
@@ -118,7 +119,7 @@ def ensure_synthetic(settings: SyntheticSettings, root: Optional[str] = None) ->
     if _complete(root, settings):
         return root
     if os.path.exists(os.path.join(root, "settings.json")):
-        raise ValueError(f"{root} holds a synthetic dataset with other SYNTHETIC settings; "
+        raise InputError(f"{root} holds a synthetic dataset with other SYNTHETIC settings; "
                          "use another SYNTHETIC.ROOT or delete it")
     parent = os.path.dirname(root)
     os.makedirs(parent, exist_ok=True)

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import List, Tuple
 
 import numpy as np
+from ..errors import InputError
 
 SHAPES = ("ellipse", "square", "triangle", "cross", "ring")
 MOTIONS = ("linear", "rotation", "zoom", "oscillation", "circular")
@@ -43,7 +44,7 @@ def class_table(num_classes: int) -> List[Tuple[str, str]]:
     """
     n = 4 if num_classes <= 16 else 5
     if num_classes > n * n or num_classes < 1:
-        raise ValueError(f"SYNTHETIC.NUM_CLASSES={num_classes} must be in 1..25")
+        raise InputError(f"SYNTHETIC.NUM_CLASSES={num_classes} must be in 1..25")
     table = [(SHAPES[s], MOTIONS[(s + k) % n]) for k in range(n) for s in range(n)]
     return table[:num_classes]
 
@@ -67,7 +68,7 @@ def _sdf(shape: str, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     if shape == "ring":  # with a gap, so that spinning shows
         ring = np.abs(np.hypot(x, y) - 0.72) - 0.3
         return np.maximum(ring, 0.35 - np.maximum(x, np.abs(y)))
-    raise ValueError(shape)
+    raise InputError(shape)
 
 
 def _reflect(v: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -123,7 +124,7 @@ def trajectory(rng: np.random.Generator, motion: str, num_frames: int, size: int
         omega = 2 * math.pi / (20.0 / speed) * rng.choice([-1.0, 1.0])
         centre = orbit[None] + rho * np.stack([np.cos(omega * t + phase), np.sin(omega * t + phase)], 1)
     else:
-        raise ValueError(motion)
+        raise InputError(motion)
     return Trajectory(centre, angle, scale)
 
 

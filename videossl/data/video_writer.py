@@ -5,6 +5,7 @@ from typing import Iterable, Optional
 
 import av
 import numpy as np
+from ..errors import InputError
 
 
 def write_video(path: str, frames: Iterable[np.ndarray], fps: float = 30.0, codec: str = "libx264",
@@ -54,7 +55,7 @@ def write_video(path: str, frames: Iterable[np.ndarray], fps: float = 30.0, code
                 container.mux(packet)
             count += 1
         if stream is None:
-            raise ValueError(f"no frames to write to {path}")
+            raise InputError(f"no frames to write to {path}")
         for packet in stream.encode():
             container.mux(packet)
     return count

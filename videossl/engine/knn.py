@@ -10,6 +10,7 @@ and every process, or only rank 0, calls :func:`knn_predict`.
 
 import torch
 import torch.nn.functional as F
+from ..errors import InputError
 
 
 @torch.no_grad()
@@ -32,9 +33,9 @@ def knn_predict(train_feats: torch.Tensor, train_labels: torch.Tensor, test_feat
         caller normalised them.
     """
     if train_feats.shape[0] != train_labels.shape[0]:
-        raise ValueError(f"{train_feats.shape[0]} training features but {train_labels.shape[0]} labels")
+        raise InputError(f"{train_feats.shape[0]} training features but {train_labels.shape[0]} labels")
     if train_feats.shape[0] == 0:
-        raise ValueError("kNN needs at least one training feature")
+        raise InputError("kNN needs at least one training feature")
     train = F.normalize(train_feats.float(), dim=1)
     test = F.normalize(test_feats.float(), dim=1)
     labels = train_labels.long().to(train.device)

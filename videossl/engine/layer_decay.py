@@ -12,9 +12,10 @@ each group carries that factor as ``lr_scale``, which the trainer multiplies
 into the scheduled LR (``engine.optim.set_lr``).
 """
 
-from typing import Callable, Dict, Iterable, List, Optional
+from typing import Dict, Iterable, List, Optional
 
 from torch import nn
+from ..errors import InputError
 
 
 def _vit_prefix(model: nn.Module) -> str:
@@ -33,7 +34,7 @@ def _vit_depth(model: nn.Module) -> int:
     for module in model.modules():
         if isinstance(module, VisionTransformer):
             return len(module.blocks)
-    raise ValueError("layer decay needs a model with a VisionTransformer (pass depth=)")
+    raise InputError("layer decay needs a model with a VisionTransformer (pass depth=)")
 
 
 def layer_id(name: str, depth: int) -> int:
@@ -55,7 +56,8 @@ def layer_decay_param_groups(model: nn.Module, weight_decay: float, layer_decay:
         weight_decay: decay of weight matrices.
         layer_decay: ``SOLVER.LAYER_DECAY`` in (0, 1].
         no_weight_decay_names: full parameter names with no weight decay;
-            None asks ``model.no_weight_decay_names()`` when it exists.
+            None asks ``model.no_weight_decay_names()`` when ``model`` is a
+            :class:`~videossl.methods.base.Method`.
         zero_wd_1d: no weight decay for 1-D parameters and biases
             (``SOLVER.ZERO_WD_1D_PARAM``; every PySlowFast/VideoMAE ViT recipe sets it).
         depth: number of ViT blocks (default: counted in ``model``).
@@ -66,13 +68,14 @@ def layer_decay_param_groups(model: nn.Module, weight_decay: float, layer_decay:
         parameters are left out.
     """
     if not 0.0 < layer_decay <= 1.0:
-        raise ValueError(f"SOLVER.LAYER_DECAY={layer_decay} must lie in (0, 1]")
+        raise InputError(f"SOLVER.LAYER_DECAY={layer_decay} must lie in (0, 1]")
     for m in model.modules():
         if isinstance(m, nn.modules.batchnorm._NormBase):
-            raise ValueError("layer decay does not support BatchNorm layers (PySlowFast rule)")
+            raise InputError("layer decay does not support BatchNorm layers (PySlowFast rule)")
     if no_weight_decay_names is None:
-        fn: Optional[Callable] = getattr(model, "no_weight_decay_names", None)
-        no_weight_decay_names = fn() if callable(fn) else ()
+        from ..methods.base import Method
+
+        no_weight_decay_names = model.no_weight_decay_names() if isinstance(model, Method) else ()
     no_wd = set(no_weight_decay_names)
     depth = _vit_depth(model) if depth is None else depth
     prefix = _vit_prefix(model)

@@ -3,6 +3,7 @@
 import math
 from dataclasses import dataclass
 from typing import Sequence
+from ..errors import InputError
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class LRSchedule:
             return self.lrs[index] * self.base_lr
         if self.policy == "constant":
             return self.base_lr
-        raise ValueError(f"SOLVER.LR_POLICY={self.policy!r} is not implemented")
+        raise InputError(f"SOLVER.LR_POLICY={self.policy!r} is not implemented")
 
     def lr_at(self, epoch: float) -> float:
         """LR at fractional ``epoch``; linear warmup from ``warmup_start_lr`` to the policy's value."""

@@ -3,6 +3,7 @@
 from typing import Dict, Sequence
 
 import torch
+from ..errors import InputError
 
 
 def aggregate_views(scores: torch.Tensor, video_idx: torch.Tensor, num_videos: int,
@@ -15,7 +16,7 @@ def aggregate_views(scores: torch.Tensor, video_idx: torch.Tensor, num_videos: i
         out.fill_(-float("inf"))
         out.index_reduce_(0, video_idx, scores, "amax", include_self=True)
     else:
-        raise ValueError(f"DATA.ENSEMBLE_METHOD={method!r} is not sum or max")
+        raise InputError(f"DATA.ENSEMBLE_METHOD={method!r} is not sum or max")
     return out
 
 

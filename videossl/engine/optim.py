@@ -4,6 +4,7 @@ from typing import Dict, Iterable, List
 
 import torch
 from torch import nn
+from ..errors import InputError
 
 
 def default_param_groups(model: nn.Module, weight_decay: float, bn_weight_decay: float,
@@ -112,7 +113,7 @@ def build_optimizer(param_groups: List[Dict], method: str, lr: float, momentum: 
     elif method == "adamw":
         opt = torch.optim.AdamW(param_groups, lr=lr, betas=tuple(betas))
     else:
-        raise ValueError(f"SOLVER.OPTIMIZING_METHOD={method!r} is not one of sgd, adam, adamw")
+        raise InputError(f"SOLVER.OPTIMIZING_METHOD={method!r} is not one of sgd, adam, adamw")
     return LARS(opt) if lars else opt
 
 
@@ -129,12 +130,13 @@ def build_optimizer_from_cfg(cfg, method_module: nn.Module, lr: float) -> torch.
     if groups is None and s.LAYER_DECAY < 1.0:
         from .layer_decay import layer_decay_param_groups  # ViT finetune recipe
 
-        groups = layer_decay_param_groups(method_module, s.WEIGHT_DECAY, s.LAYER_DECAY)
+        groups = layer_decay_param_groups(method_module, s.WEIGHT_DECAY, s.LAYER_DECAY,
+                                          method_module.no_weight_decay_names())
     if groups is None:
-        no_wd = getattr(method_module, "no_weight_decay_names", lambda: ())()
+        no_wd = method_module.no_weight_decay_names()
         groups = default_param_groups(method_module, s.WEIGHT_DECAY, cfg.BN.WEIGHT_DECAY,
                                       s.ZERO_WD_1D_PARAM, s.LARS_ON, no_wd)
     if not any(p.requires_grad for g in groups for p in g["params"]):
-        raise ValueError("the method has no trainable parameters")
+        raise InputError("the method has no trainable parameters")
     return build_optimizer(groups, s.OPTIMIZING_METHOD, lr, s.MOMENTUM, s.DAMPENING,
                            s.NESTEROV, s.BETAS, lars=s.LARS_ON)

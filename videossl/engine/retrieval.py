@@ -17,6 +17,7 @@ from typing import Dict, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
+from ..errors import InputError
 
 
 def video_features(window_feats: torch.Tensor, video_idx: torch.Tensor,
@@ -29,7 +30,7 @@ def video_features(window_feats: torch.Tensor, video_idx: torch.Tensor,
         num_videos: V (default ``max(video_idx) + 1``); every video needs a window.
     """
     if window_feats.shape[0] != video_idx.shape[0]:
-        raise ValueError(f"{window_feats.shape[0]} windows but {video_idx.shape[0]} video indices")
+        raise InputError(f"{window_feats.shape[0]} windows but {video_idx.shape[0]} video indices")
     num_videos = int(video_idx.max()) + 1 if num_videos is None else num_videos
     feats = F.normalize(window_feats.float(), dim=1)
     summed = torch.zeros(num_videos, feats.shape[1], dtype=feats.dtype, device=feats.device)
@@ -37,7 +38,7 @@ def video_features(window_feats: torch.Tensor, video_idx: torch.Tensor,
     counts = torch.bincount(video_idx.long(), minlength=num_videos)
     if (counts == 0).any():
         missing = torch.nonzero(counts == 0).flatten()[:10].tolist()
-        raise ValueError(f"videos without any window feature (first ones: {missing})")
+        raise InputError(f"videos without any window feature (first ones: {missing})")
     return summed / counts[:, None].to(feats.dtype)
 
 
@@ -65,7 +66,7 @@ def retrieval_recall(gallery_feats: torch.Tensor, gallery_labels: torch.Tensor,
     similarity is the dot product (cosine) in float64.
     """
     if gallery_feats.shape[0] != gallery_labels.shape[0] or query_feats.shape[0] != query_labels.shape[0]:
-        raise ValueError("features and labels must have the same number of rows")
+        raise InputError("features and labels must have the same number of rows")
     g = _centre_normalise(gallery_feats)
     q = _centre_normalise(query_feats)
     g_labels = gallery_labels.long().to(g.device)

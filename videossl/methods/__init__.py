@@ -1,9 +1,14 @@
-"""Methods: one file each, registered by name; the trainer builds them with build_method(cfg)."""
+"""Methods: one file each, registered by name; the trainer builds them with build_method(cfg).
 
-from . import supervised  # noqa: F401  (registers "supervised")
-from . import mae  # noqa: F401  (registers "mae")
-from . import byol, moco, simclr, swav  # noqa: F401  (register the contrastive methods)
-from .base import Method, Progress
-from .registry import METHOD_REGISTRY, build_method, register_method
+Importing this package imports every module in it (``import_submodules``),
+so adding a method is adding a file with a ``@register_method`` builder.
+"""
 
-__all__ = ["Method", "Progress", "METHOD_REGISTRY", "build_method", "register_method"]
+from .base import DEFAULT_ROLE, CheckpointLayout, Method, Progress
+from .registry import METHOD_CLASSES, METHOD_REGISTRY, build_method, never_load_patterns, register_method
+from ..utils.discover import import_submodules
+
+import_submodules(__name__)
+
+__all__ = ["DEFAULT_ROLE", "CheckpointLayout", "Method", "Progress", "METHOD_CLASSES", "METHOD_REGISTRY",
+           "build_method", "never_load_patterns", "register_method"]

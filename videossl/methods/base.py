@@ -1,26 +1,37 @@
-"""The method contract: what the one trainer calls, and nothing more.
+"""The method contract: every hook the one trainer calls, each with its default.
 
 A method is an ``nn.Module`` that owns a backbone (from ``videossl.models``)
-plus whatever it needs (heads, queues, momentum encoders).  The trainer never
-branches on a method's name; it calls only what is defined here.
+plus whatever it needs (heads, queues, momentum encoders).  The trainer, the
+weights loader and the evaluators call only what is defined here, and never
+branch on a method's name.  The batch is :class:`videossl.data.batch.Batch`.
 
-Batch contract (what every dataset yields after collation; see
-``videossl/data/__init__.py``)::
+Per training iteration the trainer calls::
 
-    batch["views"]     list of tensors, each B x C x T x H x W (rho clips x crops)
-    batch["label"]     LongTensor[B]
-    batch["index"]     LongTensor[B]  dataset row of the video (kNN, retrieval, queues)
-    batch["source_id"] LongTensor[B]  videos cut from one source share an id
-    batch["meta"]      dict of LongTensor[B]: "video_idx", "clip_idx", "crop_idx"
-    batch["flow"]      optional, list like "views" (flow[i] shares frames/augmentation with views[i])
-    batch["num_failed"] LongTensor[B]  videos that failed to decode before this sample succeeded
+    on_step_start(progress)                    # e.g. momentum update before the forward
+    train_step(batch, backward, forward)       # forward + backward (clip by clip if the method wants)
+    before_optimizer_step(progress) -> bool    # after AMP unscaling and clipping; False skips the step
+
+Building the optimizer: :meth:`param_groups` (None = the trainer's default
+groups) and :meth:`no_weight_decay_names`.  Initialising:
+:meth:`init_from` with ``{role: path}`` loads each checkpoint into
+:meth:`init_targets`'s module of that role (``TRAIN.CHECKPOINT_FILE_PATH``
+is role :data:`DEFAULT_ROLE`; ``TRAIN.INIT_FROM`` names several roles, as
+CoCLR/ViCC's ``--pretrain A B``); :meth:`checkpoint_layout` tells the weights
+loader how the method's state is laid out.  Evaluating: :meth:`features`
+(kNN, retrieval) and :meth:`predict` (multi-view testing).
 """
 
 from dataclasses import dataclass
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict, List, Mapping, Optional, Set, Tuple
 
 import torch
 from torch import nn
+
+from ..data.batch import Batch
+from ..errors import InputError
+
+#: The role of ``TRAIN.CHECKPOINT_FILE_PATH`` (the one checkpoint of a single-encoder method).
+DEFAULT_ROLE = "model"
 
 
 @dataclass(frozen=True)
@@ -39,46 +50,116 @@ class Progress:
         return self.epoch + self.iter_in_epoch / max(self.iters_per_epoch, 1)
 
 
-class Method(nn.Module):
-    """Base class with the optional hooks as no-ops.
+@dataclass(frozen=True)
+class CheckpointLayout:
+    """How a method's state dict is laid out, for the weights loader.
 
-    Subclasses implement :meth:`forward` (returns a dict with a scalar
-    ``"loss"`` and anything else worth logging; tensors are logged as floats)
-    and :meth:`features` (for kNN / retrieval / linear evaluation).
+    Attributes:
+        backbone: prefix of the encoder that evaluation tasks take from this
+            method's checkpoints (PySlowFast's SSL convention ``backbone.``).
+        momentum: prefixes of momentum copies (never trained directly).
+        per_rank: buffers that differ per rank (saved once per rank).
+        never_load: key fragments in the reference implementation's
+            checkpoints of this method that are not weights (PySlowFast's kNN
+            memory ``knn_mem.``); the loader drops them from any checkpoint.
     """
 
-    #: Set to a callable ``train_step(batch, backward) -> dict`` by methods
-    #: that backpropagate clip by clip (PySlowFast's CONTRASTIVE.SEQUENTIAL).
-    #: ``backward(loss)`` scales (AMP) and backpropagates one partial loss;
-    #: gradients of several calls are summed.
-    train_step: Optional[Callable] = None
+    backbone: str = "backbone."
+    momentum: Tuple[str, ...] = ()
+    per_rank: Tuple[str, ...] = ()
+    never_load: Tuple[str, ...] = ()
 
-    def forward(self, batch: Dict) -> Dict[str, torch.Tensor]:  # pragma: no cover
+
+#: ``backward(loss)``: scale (AMP) and backpropagate one (partial) loss.
+Backward = Callable[[torch.Tensor], None]
+#: ``forward(batch) -> dict``: the method's forward through the distributed wrapper.
+Forward = Callable[[Batch], Dict[str, torch.Tensor]]
+#: ``load(module, path) -> report``: load one checkpoint into one module (videossl.engine.weights).
+Load = Callable[[nn.Module, str], object]
+
+
+class Method(nn.Module):
+    """Base class: :meth:`forward` is abstract, every other hook has a working default."""
+
+    #: Class-level layout (see :class:`CheckpointLayout`); override in subclasses.
+    LAYOUT = CheckpointLayout()
+
+    # ------------------------------------------------------------------ training
+    def forward(self, batch: Batch) -> Dict[str, torch.Tensor]:  # pragma: no cover - abstract
+        """A dict with a scalar ``"loss"`` and anything else worth logging (tensors are logged as floats)."""
         raise NotImplementedError
 
-    def features(self, batch: Dict) -> torch.Tensor:
-        """B x D features of ``batch["views"][0]`` for evaluation."""
-        raise NotImplementedError
+    def train_step(self, batch: Batch, backward: Backward, forward: Forward) -> Dict[str, torch.Tensor]:
+        """One training iteration's forward and backward; returns the forward's dict.
 
-    def predict(self, batch: Dict) -> torch.Tensor:
-        """B x K class scores (before softmax) for multi-view testing."""
-        raise NotImplementedError(f"{type(self).__name__} has no classifier")
+        Default: ``out = forward(batch); backward(out["loss"])`` (``forward`` is
+        the distributed wrapper, which averages gradients over ranks).  A
+        method that backpropagates clip by clip (PySlowFast's
+        ``CONTRASTIVE.SEQUENTIAL``) calls ``backward`` once per partial loss,
+        bypasses the wrapper, and then averages its gradients itself
+        (:func:`videossl.utils.distributed.all_reduce_grads`).
+        """
+        out = forward(batch)
+        backward(out["loss"])
+        return out
 
     def on_step_start(self, progress: Progress) -> None:
         """Called before each training forward (e.g. momentum-encoder update)."""
 
     def before_optimizer_step(self, progress: Progress) -> bool:
-        """Called after backward and AMP unscaling; return False to skip the step."""
+        """Called after backward, AMP unscaling and clipping; return False to skip the step."""
         return True
 
-    def param_groups(self):
-        """Optional list of optimizer param-group dicts; None = trainer's default groups."""
+    # ------------------------------------------------------------------ optimizer
+    def param_groups(self) -> Optional[List[Dict]]:
+        """Optimizer param-group dicts; None = the trainer's default groups."""
         return None
 
-    def init_from(self, checkpoints: Dict[str, str]) -> None:
-        """Initialise from several checkpoints by role (CoCLR/ViCC); default: unsupported."""
-        raise NotImplementedError(f"{type(self).__name__} takes no multi-checkpoint init")
+    def no_weight_decay_names(self) -> Set[str]:
+        """Parameter names (as in ``named_parameters()``) exempt from weight decay."""
+        return set()
 
+    # ------------------------------------------------------------------ evaluation
+    def features(self, batch: Batch) -> torch.Tensor:
+        """B x D features of ``batch["views"][0]`` (kNN, retrieval)."""
+        raise NotImplementedError(f"{type(self).__name__} defines no features()")
+
+    def predict(self, batch: Batch) -> torch.Tensor:
+        """B x K class scores (before softmax) for multi-view testing."""
+        raise NotImplementedError(f"{type(self).__name__} has no classifier")
+
+    # ------------------------------------------------------------------ weights
+    @property
+    def pretrain_target(self) -> nn.Module:
+        """The module a single initialisation or test checkpoint loads into (default: the method)."""
+        return self
+
+    def init_targets(self) -> Dict[str, nn.Module]:
+        """Role -> module that a checkpoint of that role initialises."""
+        return {DEFAULT_ROLE: self.pretrain_target}
+
+    def init_from(self, checkpoints: Mapping[str, str], load: Load) -> Dict[str, object]:
+        """Load ``{role: path}`` with ``load(module, path)``; returns ``{role: report}``.
+
+        Raises ValueError naming a role this method does not have.
+        """
+        targets = self.init_targets()
+        unknown = [r for r in checkpoints if r not in targets]
+        if unknown:
+            raise InputError(f"{type(self).__name__} has no initialisation role {unknown[0]!r}; "
+                             f"its roles: {sorted(targets)}")
+        return {role: load(targets[role], path) for role, path in checkpoints.items()}
+
+    def adapt_state_dict(self, state: Dict[str, torch.Tensor], prefix: str = "") -> Dict[str, torch.Tensor]:
+        """Adapt a checkpoint's tensors to this method before loading (e.g. resize position tables)."""
+        return state
+
+    @classmethod
+    def checkpoint_layout(cls) -> CheckpointLayout:
+        """This method's :class:`CheckpointLayout`."""
+        return cls.LAYOUT
+
+    # ------------------------------------------------------------------ per-rank state
     def rank_state_dict(self) -> Dict[str, torch.Tensor]:
         """State that differs per rank (queues, ...), saved for every rank."""
         return {}

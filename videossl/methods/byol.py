@@ -28,6 +28,7 @@ import torch
 from .contrastive import MomentumMethod, build_ssl_backbone, embedding_dim
 from .losses import byol_loss
 from .registry import register_method
+from ..errors import InputError
 
 
 class BYOL(MomentumMethod):
@@ -36,7 +37,7 @@ class BYOL(MomentumMethod):
     def _prediction(self, clip: torch.Tensor) -> torch.Tensor:
         _, preds = self.project(clip)
         if len(preds) != 1:
-            raise ValueError(
+            raise InputError(
                 f"BYOL needs exactly one predictor head (CONTRASTIVE.PREDICTOR_DEPTHS), got {len(preds)}"
             )
         return preds[0]
@@ -45,7 +46,7 @@ class BYOL(MomentumMethod):
         """Symmetric loss of two clips: ``sim(p_0, z_1) + sim(p_1, z_0)``."""
         clips = self.clips(batch)
         if len(clips) != 2:
-            raise ValueError(
+            raise InputError(
                 f"BYOL without CONTRASTIVE.SEQUENTIAL takes exactly 2 clips (got {len(clips)}); "
                 "set CONTRASTIVE.SEQUENTIAL True for rho > 2"
             )
@@ -71,7 +72,7 @@ def build(cfg) -> BYOL:
     """BYOL from CONTRASTIVE.* (PREDICTOR_DEPTHS must hold one depth, e.g. [2])."""
     c = cfg.CONTRASTIVE
     if len(c.PREDICTOR_DEPTHS) != 1:
-        raise ValueError(
+        raise InputError(
             f"BYOL needs CONTRASTIVE.PREDICTOR_DEPTHS with one entry (PySlowFast: [2]), "
             f"got {list(c.PREDICTOR_DEPTHS)}"
         )

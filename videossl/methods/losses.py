@@ -24,6 +24,7 @@ from typing import Sequence
 
 import torch
 import torch.nn.functional as F
+from ..errors import InputError
 
 
 def upcast(x: torch.Tensor) -> torch.Tensor:
@@ -45,7 +46,7 @@ def moco_logits(q: torch.Tensor, keys: Sequence[torch.Tensor], queue: torch.Tens
     Row block ``i`` is ``[q·keys[i], q·queueᵀ] / T``; the positive is column 0.
     """
     if len(keys) == 0:
-        raise ValueError("MoCo needs at least one positive key (two clips per video)")
+        raise InputError("MoCo needs at least one positive key (two clips per video)")
     q = upcast(q)
     neg = q @ upcast(queue).detach().to(q.dtype).t()
     rows = [torch.cat([(q * upcast(k).to(q.dtype)).sum(1, keepdim=True), neg], dim=1) for k in keys]
@@ -95,7 +96,7 @@ def swav_loss(scores: Sequence[torch.Tensor], codes: Sequence[torch.Tensor],
     """
     n = len(scores)
     if n < 2:
-        raise ValueError("SwAV needs at least two clips per video")
+        raise InputError("SwAV needs at least two clips per video")
     total = 0.0
     for code, c in zip(codes, crops_for_assign):
         code = upcast(code).detach()

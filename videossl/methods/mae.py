@@ -49,6 +49,7 @@ from ..utils.logging import get_logger
 from .base import Method
 from .masking import MaskGenerator, MaskIndices, build_mask_generator, mask_indices
 from .registry import register_method
+from ..errors import InputError
 
 logger = get_logger("mae")
 
@@ -293,7 +294,7 @@ class MAE(Method):
         pred = self.decode(latent, idx, grid, return_all=all_tokens)
         target = self.targets(video)
         if target.shape[1] != idx.mask.shape[1]:
-            raise ValueError(f"target grid has {target.shape[1]} patches but the encoder {idx.mask.shape[1]} tokens")
+            raise InputError(f"target grid has {target.shape[1]} patches but the encoder {idx.mask.shape[1]} tokens")
         if not all_tokens:
             target = _gather_tokens(target, idx.ids_masked)
         loss = F.mse_loss(pred.float(), target.float())
@@ -325,20 +326,20 @@ def build(cfg) -> MAE:
     """MAE from MVIT.* (encoder), MASK.* (decoder, target), AUG.MASK_* (masking)."""
     backbone = build_backbone(cfg)
     if not isinstance(backbone, VisionTransformer):
-        raise ValueError(f"SSL.METHOD mae needs a ViT backbone (MODEL.ARCH vit/mvit/maskmvit), "
+        raise InputError(f"SSL.METHOD mae needs a ViT backbone (MODEL.ARCH vit/mvit/maskmvit), "
                          f"got MODEL.ARCH={cfg.MODEL.ARCH!r}")
     m = cfg.MASK
     if len(m.PRETRAIN_DEPTH) != 1:
-        raise ValueError(f"MASK.PRETRAIN_DEPTH={m.PRETRAIN_DEPTH}: MAE reconstructs from one depth")
+        raise InputError(f"MASK.PRETRAIN_DEPTH={m.PRETRAIN_DEPTH}: MAE reconstructs from one depth")
     keep = m.PRETRAIN_DEPTH[0] + 1
     if keep < len(backbone.blocks):
         logger.info("MASK.PRETRAIN_DEPTH=%s: encoder keeps %d of %d blocks", m.PRETRAIN_DEPTH, keep,
                     len(backbone.blocks))
         del backbone.blocks[keep:]
     if m.HEAD_TYPE not in ("separate", "separate_xformer"):
-        raise ValueError(f"MASK.HEAD_TYPE={m.HEAD_TYPE!r} is not one of separate, separate_xformer")
+        raise InputError(f"MASK.HEAD_TYPE={m.HEAD_TYPE!r} is not one of separate, separate_xformer")
     if m.HEAD_TYPE == "separate_xformer" and m.DECODER_DEPTH < 1:
-        raise ValueError("MASK.HEAD_TYPE separate_xformer needs MASK.DECODER_DEPTH >= 1")
+        raise InputError("MASK.HEAD_TYPE separate_xformer needs MASK.DECODER_DEPTH >= 1")
     depth = m.DECODER_DEPTH if m.HEAD_TYPE == "separate_xformer" else 0
     return MAE(
         backbone, build_mask_generator(cfg), decoder_dim=m.DECODER_EMBED_DIM, decoder_depth=depth,

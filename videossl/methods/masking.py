@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Optional, Tuple
 
 import torch
+from ..errors import InputError
 
 MASK_TYPES = ("random", "tube", "frame")
 
@@ -48,9 +49,9 @@ def generate_mask(batch_size: int, grid: Tuple[int, int, int], ratio: float, mas
                   device=None, generator: Optional[torch.Generator] = None) -> torch.Tensor:
     """A ``batch_size x t*h*w`` bool mask (True = masked) of the given type and ratio."""
     if mask_type not in MASK_TYPES:
-        raise ValueError(f"mask_type={mask_type!r} is not one of {MASK_TYPES}")
+        raise InputError(f"mask_type={mask_type!r} is not one of {MASK_TYPES}")
     if not 0.0 <= ratio < 1.0:
-        raise ValueError(f"mask ratio {ratio} must lie in [0, 1)")
+        raise InputError(f"mask ratio {ratio} must lie in [0, 1)")
     t, h, w = grid
     n, hw = t * h * w, h * w
     gen_device = generator.device if generator is not None else device
@@ -68,7 +69,7 @@ def generate_mask(batch_size: int, grid: Tuple[int, int, int], ratio: float, mas
         keep = int(hw * (1 - ratio))
         mask = _keep_smallest(noise(batch_size, t, hw), keep).reshape(batch_size, n)
     if keep < 1:
-        raise ValueError(f"mask ratio {ratio} leaves no visible token on grid {grid}")
+        raise InputError(f"mask ratio {ratio} leaves no visible token on grid {grid}")
     return mask.to(device) if device is not None else mask
 
 
@@ -77,7 +78,7 @@ def mask_indices(mask: torch.Tensor) -> MaskIndices:
     b, n = mask.shape
     num_masked = mask.sum(1)
     if not bool((num_masked == num_masked[0]).all()):
-        raise ValueError("every sample must mask the same number of tokens")
+        raise InputError("every sample must mask the same number of tokens")
     m = int(num_masked[0])
     # A stable sort of the mask puts visible ids (False) first, each part ascending.
     order = torch.sort(mask.to(torch.uint8), dim=1, stable=True).indices
@@ -91,7 +92,7 @@ class MaskGenerator:
 
     def __init__(self, ratio: float, mask_type: str = "random"):
         if mask_type not in MASK_TYPES:
-            raise ValueError(f"mask_type={mask_type!r} is not one of {MASK_TYPES}")
+            raise InputError(f"mask_type={mask_type!r} is not one of {MASK_TYPES}")
         self.ratio = ratio
         self.mask_type = mask_type
 
@@ -105,6 +106,6 @@ class MaskGenerator:
 def build_mask_generator(cfg) -> MaskGenerator:
     """From AUG.MASK_RATIO, AUG.MASK_TUBE, MASK.PER_FRAME_MASKING (random otherwise)."""
     if cfg.AUG.MASK_TUBE and cfg.MASK.PER_FRAME_MASKING:
-        raise ValueError("AUG.MASK_TUBE and MASK.PER_FRAME_MASKING are exclusive")
+        raise InputError("AUG.MASK_TUBE and MASK.PER_FRAME_MASKING are exclusive")
     mask_type = "tube" if cfg.AUG.MASK_TUBE else "frame" if cfg.MASK.PER_FRAME_MASKING else "random"
     return MaskGenerator(cfg.AUG.MASK_RATIO, mask_type)

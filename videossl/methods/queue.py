@@ -8,6 +8,7 @@ import math
 from typing import Optional
 
 import torch
+from ..errors import InputError
 
 
 def init_queue(length: int, dim: int, generator: Optional[torch.Generator] = None) -> torch.Tensor:
@@ -25,7 +26,7 @@ def enqueue_(queue: torch.Tensor, ptr: torch.Tensor, keys: torch.Tensor) -> None
     """
     length, n = queue.shape[0], keys.shape[0]
     if n > length:
-        raise ValueError(
+        raise InputError(
             f"cannot enqueue {n} keys into a queue of {length} (CONTRASTIVE.QUEUE_LEN); "
             "raise QUEUE_LEN or lower the batch size"
         )

@@ -11,14 +11,14 @@ One method, three uses (the trainer does not know which):
   the head is CoCLR's ``L2-normalise -> BatchNorm1d -> dropout -> Linear``.
 """
 
-from typing import Dict, Optional
+from typing import Dict, Set
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ..models import build_model, head_spec_from_cfg
-from .base import Method
+from .base import CheckpointLayout, Method
 from .registry import register_method
 
 
@@ -45,6 +45,9 @@ class Supervised(Method):
         mixup: optional ``callable(views, labels) -> (views, soft_targets)``.
         label_smoothing: for hard-label cross entropy.
     """
+
+    #: The network (backbone + classifier head) is ``net``.
+    LAYOUT = CheckpointLayout(backbone="net.")
 
     def __init__(self, net: nn.Module, freeze_backbone: bool = False, mixup=None,
                  label_smoothing: float = 0.0):
@@ -100,7 +103,7 @@ class Supervised(Method):
     def features(self, batch: Dict) -> torch.Tensor:
         return self.net.forward_features(batch["views"][0])
 
-    def no_weight_decay_names(self):
+    def no_weight_decay_names(self) -> Set[str]:
         inner = getattr(self.net, "no_weight_decay", None)
         return {f"net.{n}" for n in inner()} if callable(inner) else set()
 
@@ -108,7 +111,9 @@ class Supervised(Method):
 @register_method("supervised")
 def build(cfg) -> Supervised:
     """Classifier for TASK supervised / linear / finetune."""
-    coclr = cfg.TASK == "linear" and cfg.LINEAR.PROTOCOL == "coclr"
+    from ..engine.tasks import get_task
+
+    coclr = get_task(cfg.TASK).probe and cfg.LINEAR.PROTOCOL == "coclr"
     spec = head_spec_from_cfg(cfg)
     net = build_model(cfg, spec)
     if coclr:
@@ -118,5 +123,5 @@ def build(cfg) -> Supervised:
         from ..data.mixup import build_mixup
 
         mixup = build_mixup(cfg)
-    return Supervised(net, freeze_backbone=coclr, mixup=mixup,
-                      label_smoothing=0.0 if cfg.MIXUP.ENABLE else 0.0)
+    # Label smoothing comes with mixup (MIXUP.LABEL_SMOOTH_VALUE, in the soft targets), as in PySlowFast.
+    return Supervised(net, freeze_backbone=coclr, mixup=mixup)

@@ -33,11 +33,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..utils import distributed as du
-from .base import Progress
+from .base import CheckpointLayout, Progress
 from .contrastive import ContrastiveMethod, build_ssl_backbone, embedding_dim
 from .losses import swav_loss
 from .registry import register_method
 from .sinkhorn import sinkhorn
+from ..errors import InputError
 
 
 class SwAV(ContrastiveMethod):
@@ -52,6 +53,8 @@ class SwAV(ContrastiveMethod):
         queue_start_epoch: first epoch at which the queue is used.
         freeze_prototypes_epochs: prototype gradients dropped while epoch_exact <= this.
     """
+
+    LAYOUT = CheckpointLayout(per_rank=("queue_swav",), never_load=("knn_mem.",))
 
     def __init__(self, backbone: nn.Module, T: float, sequential: bool, dim: int,
                  num_prototypes: int = 1000, eps: float = 0.05, sinkhorn_iters: int = 3,
@@ -90,7 +93,7 @@ class SwAV(ContrastiveMethod):
                         and self._epoch_exact >= self.queue_start_epoch:
                     queue = self.queue_swav[i]
                     if b > queue.shape[0]:
-                        raise ValueError(
+                        raise InputError(
                             f"SwAV queue holds {queue.shape[0]} rows per process, fewer than the "
                             f"batch of {b}: raise CONTRASTIVE.SWAV_QEUE_LEN"
                         )

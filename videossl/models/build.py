@@ -1,13 +1,18 @@
 """Model builders: the only code in ``videossl.models`` that reads the config.
 
-``build_backbone(cfg)`` returns a network with ``forward_features(x) -> B x D``,
-an integer ``feature_dim`` and a ``head`` attribute (None until attached);
-``build_model(cfg, head)`` attaches a :class:`~videossl.models.heads.VideoHead`
-so the parameter names match PySlowFast (``head.projection...``).
+``build_backbone(cfg, **overrides)`` returns a network with
+``forward_features(x) -> B x D``, an integer ``feature_dim`` and a ``head``
+attribute (None until attached); ``build_model(cfg, head, **overrides)``
+attaches a :class:`~videossl.models.heads.VideoHead` so the parameter names
+match PySlowFast (``head.projection...``).  Overrides are constructor
+arguments of the backbone class that replace what the config says, e.g.
+``build_backbone(cfg, in_channels=2)`` for a flow encoder (timm's
+``create_model(name, **kwargs)``); nothing clones and edits a config.
 """
 
+import inspect
 from dataclasses import dataclass, field
-from typing import Optional, Sequence
+from typing import Any, Dict, Optional, Sequence
 
 from fvcore.common.registry import Registry
 from torch import nn
@@ -15,13 +20,14 @@ from torch import nn
 from .heads import VideoHead
 from .resnet import ResNet3D
 from .sync_bn import AllReduceSyncBatchNorm, convert_sync_batchnorm
+from ..errors import InputError
 
 ARCH_REGISTRY = Registry("ARCH")
-ARCH_REGISTRY.__doc__ = "Maps MODEL.ARCH to build(cfg) -> backbone."
+ARCH_REGISTRY.__doc__ = "Maps MODEL.ARCH to build(cfg, **overrides) -> backbone."
 
 
 def register_arch(*names: str):
-    """Decorator registering ``fn(cfg) -> backbone`` under each of ``names``."""
+    """Decorator registering ``fn(cfg, **overrides) -> backbone`` under each of ``names``."""
 
     def deco(fn):
         for name in names:
@@ -46,11 +52,21 @@ class HeadSpec:
     init_std: float = 0.01
 
 
+def construct(cls, kwargs: Dict[str, Any], overrides: Dict[str, Any]):
+    """``cls(**kwargs)`` with ``overrides`` replacing entries; ValueError naming an unknown override."""
+    params = inspect.signature(cls).parameters
+    unknown = [k for k in overrides if k not in params]
+    if unknown:
+        known = sorted(k for k in params if k != "self")
+        raise InputError(f"{cls.__name__} has no argument {unknown[0]!r} to override; its arguments: {known}")
+    return cls(**{**kwargs, **overrides})
+
+
 @register_arch("slow", "c2d", "i3d", "slow_c2d", "slow_i3d", "2d", "resnet")
-def build_resnet(cfg) -> ResNet3D:
+def build_resnet(cfg, **overrides) -> ResNet3D:
     """PySlowFast single-pathway ResNet from RESNET.* (``resnet`` means ``slow``)."""
     arch = "slow" if cfg.MODEL.ARCH == "resnet" else cfg.MODEL.ARCH
-    return ResNet3D(
+    return construct(ResNet3D, dict(
         depth=cfg.RESNET.DEPTH,
         arch=arch,
         in_channels=cfg.DATA.INPUT_CHANNEL_NUM[0],
@@ -64,16 +80,20 @@ def build_resnet(cfg) -> ResNet3D:
         inplace_relu=cfg.RESNET.INPLACE_RELU,
         zero_init_final_bn=cfg.RESNET.ZERO_INIT_FINAL_BN,
         zero_init_final_conv=cfg.RESNET.ZERO_INIT_FINAL_CONV,
-    )
+    ), overrides)
 
 
-def build_backbone(cfg) -> nn.Module:
-    """Backbone for ``cfg.MODEL.ARCH`` (no head), sync BN applied per ``BN.NORM_TYPE``."""
+def build_backbone(cfg, **overrides) -> nn.Module:
+    """Backbone for ``cfg.MODEL.ARCH`` (no head), sync BN applied per ``BN.NORM_TYPE``.
+
+    ``overrides``: constructor arguments of the arch's class that replace the
+    config's values (e.g. ``in_channels=2`` for a flow encoder).
+    """
     arch = cfg.MODEL.ARCH
     if arch not in ARCH_REGISTRY:
         known = sorted(k for k, _ in ARCH_REGISTRY)
-        raise ValueError(f"MODEL.ARCH={arch!r} is not a known backbone; known: {known}")
-    net = ARCH_REGISTRY.get(arch)(cfg)
+        raise InputError(f"MODEL.ARCH={arch!r} is not a known backbone; known: {known}")
+    net = ARCH_REGISTRY.get(arch)(cfg, **overrides)
     if cfg.BN.NORM_TYPE == "sync_batchnorm":
         net = convert_sync_batchnorm(net)
     return net
@@ -98,8 +118,8 @@ def build_head(dim_in: int, spec: HeadSpec) -> VideoHead:
     )
 
 
-def build_model(cfg, head: Optional[HeadSpec] = None) -> nn.Module:
-    """Backbone with ``head`` attached (default: the classifier of head_spec_from_cfg)."""
-    net = build_backbone(cfg)
+def build_model(cfg, head: Optional[HeadSpec] = None, **overrides) -> nn.Module:
+    """Backbone (with ``overrides``, see :func:`build_backbone`) and ``head`` attached (default: the classifier)."""
+    net = build_backbone(cfg, **overrides)
     net.head = build_head(net.feature_dim, head or head_spec_from_cfg(cfg))
     return net

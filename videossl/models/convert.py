@@ -13,8 +13,10 @@ uses.  It
    the result is in *PySlowFast layout*: a bare backbone's keys (``s1...``,
    ``Mixed_3b...``) and ``head.*`` for a classifier, ``backbone.*`` /
    ``backbone_hist.*`` (momentum copy) for an SSL model;
-3. drops state that is never model weights (PySlowFast's kNN memory
-   ``knn_mem.*``, caffe2 solver blobs, S3D's duplicated ``blockN`` aliases);
+3. drops state that is never model weights (what the caller passes as
+   ``drop_patterns``, e.g. PySlowFast's kNN memory ``knn_mem.*`` that the
+   contrastive methods declare; caffe2 solver blobs; S3D's duplicated
+   ``blockN`` aliases);
 4. applies PySlowFast's ``TRAIN.CHECKPOINT_CLEAR_NAME_PATTERN`` (each pattern
    removes its first occurrence from every key containing it) and, with
    ``inflate=True``, ``TRAIN.CHECKPOINT_INFLATE`` (2D kernels repeated over T
@@ -38,13 +40,12 @@ import torch
 from torch import nn
 
 from .s3d import REFERENCE_BLOCKS
+from ..errors import InputError
 
 StateDict = Dict[str, torch.Tensor]
 
 # Checkpoint containers, tried in this order: PySlowFast, CoCLR/ViCC/AVID-eval, VideoMAE/AVID, VideoMAE released.
 CONTAINER_KEYS = ("model_state", "state_dict", "model", "module")
-# Never model weights: PySlowFast's kNN memory (~123 MB per SSL checkpoint).
-DEFAULT_DROP_PATTERNS = ("knn_mem.",)
 
 
 # --------------------------------------------------------------------------------------------
@@ -76,7 +77,7 @@ def _load_file(path: str) -> Any:
             with open(path, "rb") as f:
                 return pickle.load(f, encoding="latin1")
         except Exception:  # noqa: BLE001 - any unpickling failure means "unreadable"
-            raise ValueError(
+            raise InputError(
                 f"checkpoint {path} is unreadable ({type(torch_err).__name__}: {torch_err})"
             ) from None
 
@@ -88,7 +89,7 @@ def _is_tensor_like(v: Any) -> bool:
 def unwrap_checkpoint(obj: Any, path: Optional[str] = None) -> Checkpoint:
     """The weights inside a loaded checkpoint object (see module doc for the containers)."""
     if not isinstance(obj, Mapping):
-        raise ValueError(f"{_describe(path)} is not a checkpoint: it holds a {type(obj).__name__}, not a dict")
+        raise InputError(f"{_describe(path)} is not a checkpoint: it holds a {type(obj).__name__}, not a dict")
     meta = {k: obj[k] for k in ("epoch", "iteration") if k in obj and not _is_tensor_like(obj[k])}
     container = "plain"
     inner: Any = obj
@@ -110,7 +111,7 @@ def unwrap_checkpoint(obj: Any, path: Optional[str] = None) -> Checkpoint:
             dropped.append(k)
     if not state:
         keys = ", ".join(map(str, list(obj.keys())[:6]))
-        raise ValueError(
+        raise InputError(
             f"{_describe(path)} is not a checkpoint: no tensors under any of "
             f"{', '.join(CONTAINER_KEYS + ('blobs',))} or at top level (keys: {keys})"
         )
@@ -185,7 +186,7 @@ def extract_backbone(state_or_path: Union[str, os.PathLike, Mapping], prefix: st
     if not keep_head:
         out = OrderedDict((k, v) for k, v in out.items() if not k.startswith("head."))
     if not out:
-        raise ValueError(f"{_describe(ckpt.path)} has no weights under {prefix!r} "
+        raise InputError(f"{_describe(ckpt.path)} has no weights under {prefix!r} "
                          f"(keys look like {_examples(state)})")
     return out
 
@@ -237,7 +238,7 @@ def detect_source(state: StateDict, container: str = "plain") -> str:
 def map_to_ours(ckpt: Checkpoint, source: Optional[str] = None) -> Tuple[StateDict, List[str], str]:
     """(weights in PySlowFast layout, dropped keys, format name) of an unwrapped checkpoint."""
     if source is not None and source not in SOURCES:
-        raise ValueError(f"unknown checkpoint source {source!r}; known: {sorted(SOURCES)}")
+        raise InputError(f"unknown checkpoint source {source!r}; known: {sorted(SOURCES)}")
     name = source or ("caffe2" if ckpt.container == "blobs" else detect_source(ckpt.state, ckpt.container))
     state, dropped = SOURCES[name].to_ours(OrderedDict(ckpt.state))
     return state, list(ckpt.dropped) + list(dropped), name
@@ -568,8 +569,8 @@ def _hint(state: StateDict, model_keys: Sequence[str]) -> str:
 
 def load_pretrained(model: nn.Module, path_or_state: Union[str, os.PathLike, Mapping], *,
                     clear_name_patterns: Sequence[str] = (), inflate: bool = False,
-                    source: Optional[str] = None,
-                    drop_patterns: Sequence[str] = DEFAULT_DROP_PATTERNS) -> LoadReport:
+                    source: Optional[str] = None, drop_patterns: Sequence[str] = (),
+                    adapt: bool = False) -> LoadReport:
     """Load the weights of a (foreign) checkpoint that fit ``model``; see the module doc.
 
     Args:
@@ -580,7 +581,10 @@ def load_pretrained(model: nn.Module, path_or_state: Union[str, os.PathLike, Map
         inflate: PySlowFast ``TRAIN.CHECKPOINT_INFLATE`` (2D -> 3D kernels).
         source: force a format (a :data:`SOURCES` name, e.g. ``"caffe2"`` for
             ``TRAIN.CHECKPOINT_TYPE caffe2``); None detects it.
-        drop_patterns: keys containing any of these are never loaded (reported as dropped).
+        drop_patterns: keys containing any of these are never loaded (reported as
+            dropped); the methods declare theirs (``videossl.methods.never_load_patterns``).
+        adapt: let the model's modules adapt tensors whose shape differs
+            (``adapt_state_dict``: ViT / MAE position tables resized to the model's grid).
 
     Returns:
         a :class:`LoadReport`.
@@ -604,6 +608,10 @@ def load_pretrained(model: nn.Module, path_or_state: Union[str, os.PathLike, Map
     inflated: List[str] = []
     if inflate:
         state, inflated = inflate_state_dict(state, model_state)
+    if adapt:
+        from .vit_convert import adapt_to_model
+
+        state = adapt_to_model(state, model)
     report = LoadReport(ckpt.path, name, dropped=dropped, inflated=inflated,
                         epoch=ckpt.meta.get("epoch"))
     to_load = OrderedDict()
@@ -618,7 +626,7 @@ def load_pretrained(model: nn.Module, path_or_state: Union[str, os.PathLike, Map
             to_load[k] = fitted
     if not to_load:
         what = ("no key of" if not report.mismatched else "no tensor of matching shape in")
-        raise ValueError(
+        raise InputError(
             f"{what} {_describe(ckpt.path)} (format {name}) matches the model: checkpoint keys look like "
             f"{_examples(state)}, the model's like {_examples(model_state)}{_hint(state, list(model_state))}"
         )

@@ -36,7 +36,8 @@ from typing import Sequence, Tuple
 import torch
 from torch import nn
 
-from .build import register_arch
+from .build import construct, register_arch
+from ..errors import InputError
 
 _R2PLUS1D_DEPTHS = {10: (1, 1, 1, 1), 18: (2, 2, 2, 2), 34: (3, 4, 6, 3)}
 _WIDTHS = (64, 128, 256, 512)
@@ -47,7 +48,7 @@ def _global_pool(kind: str) -> nn.Module:
         return nn.AdaptiveMaxPool3d(1)
     if kind == "avg":
         return nn.AdaptiveAvgPool3d(1)
-    raise ValueError(f"R(2+1)D pool must be 'max' or 'avg', got {kind!r}")
+    raise InputError(f"R(2+1)D pool must be 'max' or 'avg', got {kind!r}")
 
 
 class BasicR2P1DBlock(nn.Module):
@@ -88,7 +89,7 @@ class R2Plus1D(nn.Module):
     def __init__(self, depth: int = 18, in_channels: int = 3, pool: str = "max"):
         super().__init__()
         if depth not in _R2PLUS1D_DEPTHS:
-            raise ValueError(f"R(2+1)D depth must be one of {sorted(_R2PLUS1D_DEPTHS)}, got {depth}")
+            raise InputError(f"R(2+1)D depth must be one of {sorted(_R2PLUS1D_DEPTHS)}, got {depth}")
         self.conv1 = nn.Sequential(
             nn.Conv3d(in_channels, 64, (3, 7, 7), (1, 2, 2), (1, 3, 3), bias=False),
             nn.BatchNorm3d(64),
@@ -193,7 +194,7 @@ class R2Plus1DNet(nn.Module):
     def __init__(self, layer_sizes: Sequence[int] = (1, 1, 1, 1), in_channels: int = 3, pool: str = "avg"):
         super().__init__()
         if len(layer_sizes) != 4 or min(layer_sizes) < 1:
-            raise ValueError(f"R2Plus1DNet takes 4 positive layer sizes, got {list(layer_sizes)}")
+            raise InputError(f"R2Plus1DNet takes 4 positive layer sizes, got {list(layer_sizes)}")
         self.conv1 = SpatioTemporalConv(in_channels, 64, (3, 7, 7), stride=(1, 2, 2), padding=(1, 3, 3))
         self.bn1 = nn.BatchNorm3d(64)
         self.relu1 = nn.ReLU()
@@ -220,14 +221,16 @@ class R2Plus1DNet(nn.Module):
 
 
 @register_arch("r2plus1d_10", "r2plus1d_18", "r2plus1d_34")
-def build_r2plus1d(cfg) -> R2Plus1D:
+def build_r2plus1d(cfg, **overrides) -> R2Plus1D:
     """AVID-CMA-layout R(2+1)D; depth from the arch name, pool from R2PLUS1D.POOL ("" = max)."""
     depth = int(cfg.MODEL.ARCH.rsplit("_", 1)[1])
-    return R2Plus1D(depth=depth, in_channels=cfg.DATA.INPUT_CHANNEL_NUM[0], pool=cfg.R2PLUS1D.POOL or "max")
+    return construct(R2Plus1D, dict(depth=depth, in_channels=cfg.DATA.INPUT_CHANNEL_NUM[0],
+                                    pool=cfg.R2PLUS1D.POOL or "max"), overrides)
 
 
 @register_arch("r21d_vcop", "r21d")
-def build_r21d_vcop(cfg) -> R2Plus1DNet:
+def build_r21d_vcop(cfg, **overrides) -> R2Plus1DNet:
     """ViCC's R2Plus1DNet; blocks per stage from R2PLUS1D.VCOP_LAYER_SIZES, pool R2PLUS1D.POOL ("" = avg)."""
-    return R2Plus1DNet(layer_sizes=tuple(cfg.R2PLUS1D.VCOP_LAYER_SIZES),
-                       in_channels=cfg.DATA.INPUT_CHANNEL_NUM[0], pool=cfg.R2PLUS1D.POOL or "avg")
+    return construct(R2Plus1DNet, dict(layer_sizes=tuple(cfg.R2PLUS1D.VCOP_LAYER_SIZES),
+                                       in_channels=cfg.DATA.INPUT_CHANNEL_NUM[0], pool=cfg.R2PLUS1D.POOL or "avg"),
+                     overrides)

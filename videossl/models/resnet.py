@@ -21,6 +21,7 @@ from typing import List, Sequence
 
 import torch
 from torch import nn
+from ..errors import InputError
 
 STAGE_DEPTH = {10: (1, 1, 1, 1), 18: (2, 2, 2, 2), 50: (3, 4, 6, 3), 101: (3, 4, 23, 3)}
 
@@ -50,7 +51,7 @@ def block_temporal_kernels(basis: Sequence[int], num_blocks: int, num_block_temp
     so the default ``NUM_BLOCK_TEMP_KERNEL`` [[3],[4],[6],[3]] also serves R10/R18.
     """
     if num_block_temp_kernel < 0:
-        raise ValueError(f"RESNET.NUM_BLOCK_TEMP_KERNEL entries must be >= 0, got {num_block_temp_kernel}")
+        raise InputError(f"RESNET.NUM_BLOCK_TEMP_KERNEL entries must be >= 0, got {num_block_temp_kernel}")
     n = min(num_block_temp_kernel, num_blocks)
     return (list(basis) * num_blocks)[:n] + [1] * (num_blocks - n)
 
@@ -196,11 +197,11 @@ class ResNet3D(nn.Module):
                  zero_init_final_bn: bool = False, zero_init_final_conv: bool = False):
         super().__init__()
         if depth not in STAGE_DEPTH:
-            raise ValueError(f"RESNET.DEPTH={depth} is not one of {sorted(STAGE_DEPTH)}")
+            raise InputError(f"RESNET.DEPTH={depth} is not one of {sorted(STAGE_DEPTH)}")
         if arch not in TEMPORAL_KERNEL:
-            raise ValueError(f"MODEL.ARCH={arch!r} is not a single-pathway ResNet {sorted(TEMPORAL_KERNEL)}")
+            raise InputError(f"MODEL.ARCH={arch!r} is not a single-pathway ResNet {sorted(TEMPORAL_KERNEL)}")
         if trans_func not in TRANSFORMS:
-            raise ValueError(f"RESNET.TRANS_FUNC={trans_func!r} is not one of {sorted(TRANSFORMS)}")
+            raise InputError(f"RESNET.TRANS_FUNC={trans_func!r} is not one of {sorted(TRANSFORMS)}")
         tk = TEMPORAL_KERNEL[arch]
         width = width_per_group
         dim_inner = num_groups * width_per_group

@@ -25,7 +25,8 @@ from typing import List, Sequence
 import torch
 from torch import nn
 
-from .build import register_arch
+from .build import construct, register_arch
+from ..errors import InputError
 
 
 class BasicConv3d(nn.Module):
@@ -86,7 +87,7 @@ class SepInception(nn.Module):
     def __init__(self, dim_in: int, widths: Sequence[int], gating: bool = False):
         super().__init__()
         if len(widths) != 6:
-            raise ValueError(f"SepInception takes 6 widths, got {list(widths)}")
+            raise InputError(f"SepInception takes 6 widths, got {list(widths)}")
         b0, b1a, b1b, b2a, b2b, b3 = widths
         self.branch0 = nn.Sequential(BasicConv3d(dim_in, b0, 1))
         self.branch1 = nn.Sequential(BasicConv3d(dim_in, b1a, 1), STConv3d(b1a, b1b, 3, 1, 1))
@@ -178,6 +179,7 @@ class S3D(nn.Module):
 
 
 @register_arch("s3d", "s3dg")
-def build_s3d(cfg) -> S3D:
+def build_s3d(cfg, **overrides) -> S3D:
     """S3D for MODEL.ARCH ``s3d``; S3D-G (self-gating) for ``s3dg``."""
-    return S3D(in_channels=cfg.DATA.INPUT_CHANNEL_NUM[0], gating=cfg.MODEL.ARCH == "s3dg")
+    return construct(S3D, dict(in_channels=cfg.DATA.INPUT_CHANNEL_NUM[0], gating=cfg.MODEL.ARCH == "s3dg"),
+                     overrides)

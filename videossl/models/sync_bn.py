@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..utils import distributed as du
+from ..errors import InputError
 
 
 class AllReduceSyncBatchNorm(nn.modules.batchnorm._BatchNorm):
@@ -29,7 +30,7 @@ class AllReduceSyncBatchNorm(nn.modules.batchnorm._BatchNorm):
 
     def _check_input_dim(self, x):
         if x.dim() < 2:
-            raise ValueError(f"expected at least 2-D input, got {x.dim()}-D")
+            raise InputError(f"expected at least 2-D input, got {x.dim()}-D")
 
     def _group_size(self) -> int:
         if not du.is_dist():

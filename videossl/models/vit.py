@@ -24,10 +24,11 @@ import torch
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
-from .build import register_arch
+from .build import construct, register_arch
 from .vit_convert import resize_pos_state  # importing it registers the VideoMAE / MaskMViT formats
 from .vit_layers import Block, PatchEmbed, init_vit_weights
 from .vit_pos import Grid, resize_joint, resize_spatial, resize_temporal, separable_table, sincos_table
+from ..errors import InputError
 
 #: (embed_dim, depth, num_heads) of the standard sizes; "tiny" is for tests.
 VIT_SIZES: Dict[str, Tuple[int, int, int]] = {
@@ -79,7 +80,7 @@ class VisionTransformer(nn.Module):
                  act_checkpoint: bool = False, zero_decay_pos_cls: bool = True, norm_eps: float = 1e-6):
         super().__init__()
         if pos_embed not in POS_STYLES:
-            raise ValueError(f"pos_embed={pos_embed!r} is not one of {POS_STYLES}")
+            raise InputError(f"pos_embed={pos_embed!r} is not one of {POS_STYLES}")
         self.embed_dim = self.feature_dim = embed_dim
         self.pos_style = pos_embed
         self.cls_embed_on = use_cls_token
@@ -248,10 +249,10 @@ def vit_kwargs_from_cfg(cfg) -> dict:
     """Plain constructor arguments from MVIT.* / DATA.* / MODEL.* (the only config reader)."""
     m = cfg.MVIT
     if m.NORM != "layernorm":
-        raise ValueError(f"MVIT.NORM={m.NORM!r}: the ViT supports layernorm only")
+        raise InputError(f"MVIT.NORM={m.NORM!r}: the ViT supports layernorm only")
     if m.USE_FIXED_SINCOS_POS:
         if m.SEP_POS_EMBED:
-            raise ValueError("MVIT.USE_FIXED_SINCOS_POS needs MVIT.SEP_POS_EMBED False (PySlowFast rule)")
+            raise InputError("MVIT.USE_FIXED_SINCOS_POS needs MVIT.SEP_POS_EMBED False (PySlowFast rule)")
         pos = "sincos"
     elif not m.USE_ABS_POS:
         pos = "none"
@@ -269,6 +270,6 @@ def vit_kwargs_from_cfg(cfg) -> dict:
 
 
 @register_arch("vit", "mvit", "maskmvit")
-def build_vit(cfg) -> VisionTransformer:
+def build_vit(cfg, **overrides) -> VisionTransformer:
     """ViT from MVIT.* (PySlowFast's ``mvit``/``maskmvit`` with no pooling are this ViT)."""
-    return VisionTransformer(**vit_kwargs_from_cfg(cfg))
+    return construct(VisionTransformer, vit_kwargs_from_cfg(cfg), overrides)

@@ -38,6 +38,7 @@ import torch
 from torch import nn
 
 from .vit_pos import resize_joint, resize_spatial, resize_temporal
+from ..errors import InputError
 
 StateDict = Dict[str, torch.Tensor]
 
@@ -152,7 +153,7 @@ def vit_to_videomae(sd: Mapping[str, torch.Tensor], finetuned: bool = True) -> S
     out = {}
     for k, v in sd.items():
         if k.startswith(("cls_token", "pos_embed_")):
-            raise ValueError(f"{k}: VideoMAE has no cls token or separable positions")
+            raise InputError(f"{k}: VideoMAE has no cls token or separable positions")
         if finetuned:
             if k.startswith("norm."):
                 k = "fc_norm." + k[len("norm."):]
@@ -240,13 +241,13 @@ def resize_pos_state(state: Mapping[str, torch.Tensor], targets: Mapping[str, to
         elif k.endswith("spatial"):
             side = _square(src.shape[1])
             if side is None:
-                raise ValueError(f"{k}: cannot infer the spatial grid of {tuple(src.shape)}")
+                raise InputError(f"{k}: cannot infer the spatial grid of {tuple(src.shape)}")
             out[k] = resize_spatial(src, (side, side), (h, w))
         else:
             s = num_prefix if shape[1] == t * h * w + num_prefix else 0
             src_grid = _infer_grid(src.shape[1] - s, grid)
             if src_grid is None:
-                raise ValueError(f"{k}: cannot infer the token grid of {tuple(src.shape)}")
+                raise InputError(f"{k}: cannot infer the token grid of {tuple(src.shape)}")
             out[k] = torch.cat([src[:, :s], resize_joint(src[:, s:], src_grid, grid)], dim=1)
     return out
 

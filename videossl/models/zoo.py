@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from typing import Dict, Mapping, Optional, Tuple
 from urllib.parse import urlparse
 
+from ..errors import VideosslError
+
 _FB = "https://dl.fbaipublicfiles.com/pyslowfast"
 _OX = "http://www.robots.ox.ac.uk/~htd/coclr"
 _AVID = "https://dl.fbaipublicfiles.com/avid-cma/checkpoints"
@@ -143,7 +145,7 @@ def _entries():
 ZOO: Dict[str, ZooEntry] = {e.name: e for e in _entries()}
 
 
-class ZooDownloadError(RuntimeError):
+class ZooDownloadError(VideosslError, RuntimeError):
     """A checkpoint could not be fetched; the message (one line) says what to download and where to."""
 
 

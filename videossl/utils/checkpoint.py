@@ -15,6 +15,7 @@ import re
 from typing import Optional
 
 import torch
+from ..errors import InputError
 
 _NAME_RE = re.compile(r"checkpoint_epoch_(\d{5})(?:_iter_(\d{7}))?\.pyth$")
 
@@ -65,4 +66,4 @@ def load_file(path: str) -> dict:
     try:
         return torch.load(path, map_location="cpu", weights_only=False)
     except Exception as err:  # noqa: BLE001 - any unpickling failure means "unreadable"
-        raise ValueError(f"checkpoint {path} is unreadable ({type(err).__name__}: {err})") from None
+        raise InputError(f"checkpoint {path} is unreadable ({type(err).__name__}: {err})") from None

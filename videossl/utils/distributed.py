@@ -76,3 +76,22 @@ def broadcast_object(obj, src: int = 0):
     box = [obj]
     dist.broadcast_object_list(box, src=src)
     return box[0]
+
+
+def all_reduce_grads(module: torch.nn.Module) -> None:
+    """Average ``module``'s gradients over ranks (for backward passes made outside DDP); no-op alone.
+
+    The gradients are flattened into one buffer, summed with one all-reduce and divided by the world size.
+    """
+    if get_world_size() == 1:
+        return
+    grads = [p.grad for p in module.parameters() if p.grad is not None]
+    if not grads:
+        return
+    flat = torch.cat([g.reshape(-1) for g in grads])
+    torch.distributed.all_reduce(flat)
+    flat /= get_world_size()
+    offset = 0
+    for g in grads:
+        g.copy_(flat[offset:offset + g.numel()].view_as(g))
+        offset += g.numel()

@@ -5,8 +5,10 @@ from typing import List, Optional, Sequence
 import numpy as np
 import torch
 
+from ...errors import VideosslError
 
-class DecodeError(RuntimeError):
+
+class DecodeError(VideosslError, RuntimeError):
     """A video could not be opened or the requested frames could not be decoded.
 
     The message names the file.

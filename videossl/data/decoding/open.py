@@ -7,6 +7,7 @@ from typing import Optional, Tuple
 from .base import DecodeError, VideoReader
 from .frames_reader import FrameFolderReader
 from .pyav_reader import PyAVReader
+from ...errors import InputError
 
 logger = logging.getLogger(__name__)
 
@@ -45,5 +46,5 @@ def open_video(path: str, backend: str = "pyav", max_short_side: Optional[int] =
         if torchcodec_available():
             return FallbackReader(path, max_short_side=max_short_side, threads=threads)
     elif backend != "pyav":
-        raise ValueError(f"DATA.DECODING_BACKEND={backend!r} is not one of {BACKENDS}")
+        raise InputError(f"DATA.DECODING_BACKEND={backend!r} is not one of {BACKENDS}")
     return PyAVReader(path, max_short_side=max_short_side, threads=threads)

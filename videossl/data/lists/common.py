@@ -4,6 +4,7 @@ import os
 from typing import List, Optional
 
 from ..records import VideoRecord
+from ...errors import InputError
 
 
 def require_dir(path: str, what: str = "data directory") -> None:
@@ -21,7 +22,7 @@ def require_file(path: str, what: str = "file list") -> None:
 
 def require_rows(rows: List, path: str) -> None:
     if not rows:
-        raise ValueError(f"file list {path} has no videos")
+        raise InputError(f"file list {path} has no videos")
 
 
 def flow_folder(flow_root: Optional[str], rel_path: str) -> Optional[str]:

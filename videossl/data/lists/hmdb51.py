@@ -6,6 +6,7 @@ from typing import List, Optional
 
 from ..records import VideoRecord
 from .common import require_dir, require_rows, with_flow
+from ...errors import InputError
 
 _SUFFIX = "_test_split{}.txt"
 
@@ -20,7 +21,7 @@ def read_hmdb51(list_dir: str, video_root: str, split: str, fold: int = 1,
     (or frame folders).  ``source_id`` is the row index.
     """
     if fold not in (1, 2, 3):
-        raise ValueError(f"DATA.SPLIT={fold}: HMDB51 has splits 1, 2, 3")
+        raise InputError(f"DATA.SPLIT={fold}: HMDB51 has splits 1, 2, 3")
     require_dir(list_dir)
     files = []
     for sub in ("", "testTrainMulti_7030_splits"):
@@ -39,7 +40,7 @@ def read_hmdb51(list_dir: str, video_root: str, split: str, fold: int = 1,
                 if not fields:
                     continue
                 if len(fields) != 2 or fields[1] not in "012":
-                    raise ValueError(f"{path}:{lineno}: expected 'video.avi 0|1|2', got {line.strip()!r}")
+                    raise InputError(f"{path}:{lineno}: expected 'video.avi 0|1|2', got {line.strip()!r}")
                 if fields[1] == want:
                     rel = os.path.join(cls, fields[0])
                     records.append(VideoRecord(os.path.join(video_root, rel), label, len(records)))

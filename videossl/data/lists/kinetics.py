@@ -5,6 +5,7 @@ from typing import List, Optional
 
 from ..records import VideoRecord
 from .common import require_dir, require_file, require_rows, with_flow
+from ...errors import InputError
 
 
 def read_kinetics_csv(data_dir: str, split: str, prefix: str = "", sep: str = " ",
@@ -35,11 +36,11 @@ def read_kinetics_csv(data_dir: str, split: str, prefix: str = "", sep: str = " 
             elif len(fields) in (2, 3):
                 rel, label = fields[0], fields[-1]
             else:
-                raise ValueError(f"{csv}:{lineno}: expected 'path{sep}label', got {line!r}")
+                raise InputError(f"{csv}:{lineno}: expected 'path{sep}label', got {line!r}")
             try:
                 label_id = int(label)
             except ValueError:
-                raise ValueError(f"{csv}:{lineno}: label {label!r} is not an integer") from None
+                raise InputError(f"{csv}:{lineno}: label {label!r} is not an integer") from None
             records.append(VideoRecord(os.path.join(prefix, rel) if prefix else rel, label_id, len(records)))
             rels.append(rel)
     require_rows(records, csv)

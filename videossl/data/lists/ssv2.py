@@ -6,6 +6,7 @@ from typing import List, Optional
 
 from ..records import VideoRecord
 from .common import find_file, require_dir, require_rows, with_flow
+from ...errors import InputError
 
 
 def _template(entry: dict) -> str:
@@ -35,7 +36,7 @@ def read_ssv2(list_dir: str, video_root: str, split: str, ext: str = ".webm",
     for entry in entries:
         key = _template(entry)
         if key not in classes:
-            raise ValueError(f"{path}: video {entry.get('id')}: template {key!r} is not in {labels_path}")
+            raise InputError(f"{path}: video {entry.get('id')}: template {key!r} is not in {labels_path}")
         rel = f"{entry['id']}{ext}"
         records.append(VideoRecord(os.path.join(video_root, rel), classes[key], len(records)))
         rels.append(rel)

@@ -6,6 +6,7 @@ from typing import Dict, List, Optional
 
 from ..records import VideoRecord
 from .common import find_file, require_dir, require_rows, with_flow
+from ...errors import InputError
 
 _GROUP = re.compile(r"(v_.+_g\d+)_c\d+")
 
@@ -40,7 +41,7 @@ def read_ucf101(list_dir: str, video_root: str, split: str, fold: int = 1,
     one video share it.
     """
     if fold not in (1, 2, 3):
-        raise ValueError(f"DATA.SPLIT={fold}: UCF101 has splits 1, 2, 3")
+        raise InputError(f"DATA.SPLIT={fold}: UCF101 has splits 1, 2, 3")
     require_dir(list_dir)
     classes = read_class_ind(find_file(list_dir, "classInd.txt", ("ucfTrainTestlist",)))
     name = f"{'train' if split == 'train' else 'test'}list0{fold}.txt"
@@ -54,7 +55,7 @@ def read_ucf101(list_dir: str, video_root: str, split: str, fold: int = 1,
             rel = fields[0]
             cls = rel.replace("\\", "/").split("/")[0]
             if cls not in classes:
-                raise ValueError(f"{path}:{lineno}: class {cls!r} is not in classInd.txt")
+                raise InputError(f"{path}:{lineno}: class {cls!r} is not in classInd.txt")
             rels.append(rel)
             labels.append(classes[cls])
     groups: Dict[str, int] = {}

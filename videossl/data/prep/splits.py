@@ -3,6 +3,7 @@
 import hashlib
 import os
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from ...errors import InputError
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".webm", ".mkv", ".mov", ".m4v")
 
@@ -20,7 +21,7 @@ def folder_rows(root: str, extensions: Sequence[str] = VIDEO_EXTENSIONS,
             if name.lower().endswith(tuple(extensions)):
                 rows.append((f"{cls}/{name}", label))
     if not rows:
-        raise ValueError(f"no videos ({', '.join(extensions)}) in class folders of {root}")
+        raise InputError(f"no videos ({', '.join(extensions)}) in class folders of {root}")
     return rows, classes
 
 

@@ -19,6 +19,7 @@ from typing import Optional, Sequence
 import torch
 
 from .clip_aug import ClipParams, ClipTransform
+from ...errors import InputError
 
 
 def augment_batch(frames: torch.Tensor, params: Sequence[ClipParams], transform: ClipTransform,
@@ -26,7 +27,7 @@ def augment_batch(frames: torch.Tensor, params: Sequence[ClipParams], transform:
     """``uint8 B x T x H x W x 3`` (any device) + one :class:`ClipParams` per sample ->
     normalised float ``B x 3 x T x size x size`` on the same device."""
     if len(params) != frames.shape[0]:
-        raise ValueError(f"{frames.shape[0]} clips but {len(params)} parameter sets")
+        raise InputError(f"{frames.shape[0]} clips but {len(params)} parameter sets")
     randaug, transform.randaug = transform.randaug, None
     try:
         return torch.stack([transform.apply(f, p, size=size, is_flow=is_flow) for f, p in zip(frames, params)])

@@ -14,7 +14,7 @@ TRAIN_CROP_NUM_SPATIAL``.  At least two are needed.
 """
 
 import copy
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -23,10 +23,11 @@ from torch import nn
 from ...models import HeadSpec, build_model
 from ...utils import distributed as du
 from ...utils.logging import get_logger
-from ..base import Method, Progress
+from ..base import Backward, CheckpointLayout, Forward, Method, Progress
 from ..momentum import copy_params_, cosine_momentum, ema_update_
 from ..queue import enqueue_, init_queue
 from ..shuffle_bn import batch_shuffle, batch_unshuffle, shuffle_group
+from ...errors import InputError
 
 logger = get_logger("contrastive")
 
@@ -49,7 +50,7 @@ def embedding_dim(cfg) -> int:
     dim = cfg.CONTRASTIVE.DIM
     default = get_cfg().MODEL.NUM_CLASSES
     if cfg.MODEL.NUM_CLASSES not in (dim, default):
-        raise ValueError(
+        raise InputError(
             f"MODEL.NUM_CLASSES={cfg.MODEL.NUM_CLASSES} contradicts CONTRASTIVE.DIM={dim}: "
             "for SSL pretraining PySlowFast uses NUM_CLASSES as the projection width and "
             "requires NUM_CLASSES == CONTRASTIVE.DIM; set both to the embedding size"
@@ -98,20 +99,21 @@ class ContrastiveMethod(Method):
             clips; the logged loss is the sum of the clip losses / 2ρ).
     """
 
+    #: PySlowFast's ContrastiveModel checkpoints hold an online kNN memory (``knn_mem.*``), not weights.
+    LAYOUT = CheckpointLayout(never_load=("knn_mem.",))
+
     def __init__(self, backbone: nn.Module, T: float, sequential: bool = False):
         super().__init__()
         self.backbone = backbone
         self.T = T
         self.sequential = sequential
-        if sequential:
-            self.train_step = self._train_step_sequential
 
     # ------------------------------------------------------------ helpers
     @staticmethod
     def clips(batch: Dict) -> List[torch.Tensor]:
         views = list(batch["views"])
         if len(views) < 2:
-            raise ValueError(
+            raise InputError(
                 f"contrastive methods need at least 2 clips per video, got {len(views)}: set "
                 "DATA.TRAIN_CROP_NUM_TEMPORAL (rho) >= 2 (or DATA.TRAIN_CROP_NUM_SPATIAL >= 2)"
             )
@@ -142,17 +144,23 @@ class ContrastiveMethod(Method):
     def after_sequential(self) -> None:
         """Called once after all partial backward passes of a SEQUENTIAL step."""
 
-    def _train_step_sequential(self, batch: Dict, backward: Callable) -> Dict[str, torch.Tensor]:
-        """PySlowFast's ``contrastive_forward`` with SEQUENTIAL: backward per partial loss.
+    def train_step(self, batch: Dict, backward: Backward, forward: Forward) -> Dict[str, torch.Tensor]:
+        """With SEQUENTIAL, PySlowFast's ``contrastive_forward``: one backward per partial loss.
 
-        Returns ``{"loss": Σ_k loss_k / (2ρ)}`` (detached), PySlowFast's logged value.
+        The partial losses are computed outside the distributed wrapper, so
+        the gradients are averaged over ranks here.  Returns ``{"loss": Σ_k
+        loss_k / (2ρ)}`` (detached), PySlowFast's logged value.  Without
+        SEQUENTIAL: the default forward + backward.
         """
+        if not self.sequential:
+            return super().train_step(batch, backward, forward)
         clips = self.clips(batch)
         total = None
         for loss_k in self.sequential_losses(clips):
             backward(loss_k)
             total = loss_k.detach() if total is None else total + loss_k.detach()
         self.after_sequential()
+        du.all_reduce_grads(self)
         return {"loss": total / (2.0 * len(clips))}
 
 
@@ -178,6 +186,8 @@ class MomentumMethod(ContrastiveMethod):
             group before the key encoder (MoCo with per-process BN).
         shuffle_local, num_shards: shuffle within a machine (LOCAL_SHUFFLE_BN).
     """
+
+    LAYOUT = CheckpointLayout(momentum=("backbone_hist.",), per_rank=("queue_x", "ptr"), never_load=("knn_mem.",))
 
     def __init__(self, backbone: nn.Module, T: float, sequential: bool, momentum: float,
                  momentum_annealing: bool, queue_len: int, dim: int, shuffle_bn: bool = False,

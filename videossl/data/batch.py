@@ -1,0 +1,59 @@
+"""The batch: what every dataset yields (per sample) and every method, hook and evaluator reads.
+
+This is the one definition; :func:`videossl.data.collate.collate_batch` turns
+a list of samples into a :class:`Batch`.  Shapes after collation (B samples,
+ρ clips x crops views, C channels, T frames, H x W pixels)::
+
+    views       list of Tensor[B, C, T, H, W], float, normalised (rho clips x crops per sample)
+    label       LongTensor[B]
+    index       LongTensor[B]   dataset row of the video (kNN, retrieval, queues)
+    source_id   LongTensor[B]   videos cut from one source share it (UCF101 v_X_gYY)
+    num_failed  LongTensor[B]   videos that failed to decode before this sample succeeded (train)
+    meta        Meta: LongTensor[B] each of video_idx, clip_idx, crop_idx (multi-view testing)
+
+Optional fields:
+
+    flow        list like ``views`` (Tensor[B, 2, T, H, W]); flow[i] shares frames and
+                augmentation with views[i]
+    mask        BoolTensor[B, N] (or [B, t, h, w]) MAE mask from the loader, True = masked
+    boxes       Tensor[N, 5] AVA boxes, column 0 the sample's position in the batch
+    box_labels  Tensor[N, K] multi-hot labels of those boxes
+    ori_boxes   Tensor[N, 4] boxes before augmentation
+    video_id / timestamp  AVA keyframe identity (default-collated)
+
+A sample (what ``Dataset.__getitem__`` returns) has the same keys with
+per-sample values: ``views`` a list of ``C x T x H x W`` tensors, ints for
+the LongTensor fields, ``meta`` a dict of ints, ``boxes`` ``N_i x 4``.
+"""
+
+from typing import List, TypedDict
+
+import torch
+
+
+class Meta(TypedDict):
+    video_idx: torch.Tensor
+    clip_idx: torch.Tensor
+    crop_idx: torch.Tensor
+
+
+class Batch(TypedDict, total=False):
+    views: List[torch.Tensor]
+    label: torch.Tensor
+    index: torch.Tensor
+    source_id: torch.Tensor
+    num_failed: torch.Tensor
+    meta: Meta
+    flow: List[torch.Tensor]
+    mask: torch.Tensor
+    boxes: torch.Tensor
+    box_labels: torch.Tensor
+    ori_boxes: torch.Tensor
+
+
+#: Fields collated into LongTensor[B].
+LONG_FIELDS = ("label", "index", "source_id", "num_failed")
+#: Fields that are lists of views, collated view by view into Tensor[B, ...].
+VIEW_FIELDS = ("views", "flow")
+#: Per-box fields concatenated along the rows of ``boxes``.
+BOX_ROW_FIELDS = ("box_labels", "ori_boxes")

@@ -1,0 +1,82 @@
+"""Skipped videos: count them, log them per epoch, and stop when too many fail (one rule, one place)."""
+
+from typing import Dict
+
+import torch
+
+from ...errors import DataError
+from ...utils import distributed as du
+from ...utils.logging import log_json_stats
+from .base import Hook
+
+
+def too_many_failed(failed: int, samples: int, max_fraction: float) -> bool:
+    """The rule: ``failed / (failed + samples) > max_fraction`` (never with no sample and no failure)."""
+    return failed + samples > 0 and failed / (failed + samples) > max_fraction
+
+
+class DataHealth(Hook):
+    """Counts ``batch["num_failed"]`` (videos replaced after a decode error) and the samples seen.
+
+    * Early, per rank: as soon as this rank's failures break the rule even if
+      every remaining sample of the epoch decodes (``samples`` = the epoch's
+      samples on this rank), the epoch stops.
+    * At epoch end, over all ranks: logs ``train_epoch`` json_stats
+      (``skipped_videos``, ``samples``, ``mem``) and applies the rule to the totals.
+
+    Args:
+        max_fraction: ``DATA_LOADER.MAX_FAILED_FRACTION``.
+    """
+
+    name = "data_health"
+
+    def __init__(self, max_fraction: float):
+        self.max_fraction = max_fraction
+        self.epoch = -1
+        self.failed = 0
+        self.seen = 0
+
+    def _error(self, failed: int, samples: int, epoch: int) -> DataError:
+        return DataError(
+            f"{failed} videos failed to decode in epoch {epoch + 1} against {samples} samples "
+            f"(more than DATA_LOADER.MAX_FAILED_FRACTION={self.max_fraction}); "
+            "check the dataset with tools/check_dataset.py")
+
+    def before_epoch(self, trainer) -> None:
+        if trainer.epoch != self.epoch:  # a new epoch (not one resumed mid-way)
+            self.epoch, self.failed, self.seen = trainer.epoch, 0, 0
+
+    def before_step(self, trainer) -> None:
+        batch = trainer.batch
+        if "num_failed" in batch:
+            self.failed += int(batch["num_failed"].sum())
+        self.seen += batch["label"].shape[0]
+        epoch_samples = trainer.iters_this_epoch * trainer.settings.per_process_batch
+        if too_many_failed(self.failed, epoch_samples, self.max_fraction):
+            raise self._error(self.failed, epoch_samples, trainer.epoch)
+
+    def after_epoch(self, trainer) -> None:
+        totals = torch.tensor([self.failed, self.seen], dtype=torch.float64)
+        if du.get_world_size() > 1:
+            totals = totals.to(trainer.device)
+            torch.distributed.all_reduce(totals)
+        failed, seen = int(totals[0]), int(totals[1])
+        log_json_stats({"_type": "train_epoch", "epoch": f"{trainer.epoch + 1}/{trainer.settings.max_epoch}",
+                        "skipped_videos": failed, "samples": seen, "mem": peak_memory_mb(trainer.device)})
+        if seen and too_many_failed(failed, seen, self.max_fraction):
+            raise self._error(failed, seen, trainer.epoch)
+
+    def state_dict(self) -> Dict:
+        return {"epoch": self.epoch, "failed": self.failed, "seen": self.seen}
+
+    def load_state_dict(self, state: Dict) -> None:
+        self.epoch, self.failed, self.seen = state["epoch"], state["failed"], state["seen"]
+
+
+def peak_memory_mb(device: torch.device) -> float:
+    """Peak memory of this process: CUDA allocations on a GPU, max RSS on a CPU."""
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0

@@ -5,6 +5,7 @@ import os
 import pytest
 import torch
 
+from helpers.vit_configs import VIDEOMAE_OPTS, mae_opts
 from videossl.config import load_config
 from videossl.methods import build_method
 from videossl.methods.mae import MAE, patchify, reconstruction_targets, unpatchify
@@ -118,28 +119,9 @@ def test_patchify_roundtrip():
 
 
 # ----------------------------------------------------------------------------- method
-def _mae_opts(**extra):
-    opts = {
-        "TASK": "pretrain", "SSL.METHOD": "mae", "MODEL.ARCH": "vit",
-        "MVIT.EMBED_DIM": 64, "MVIT.NUM_HEADS": 2, "MVIT.DEPTH": 2, "MVIT.PATCH_KERNEL": "[2, 8, 8]",
-        "MVIT.PATCH_STRIDE": "[2, 8, 8]", "MVIT.PATCH_PADDING": "[0, 0, 0]", "MVIT.SEP_POS_EMBED": True,
-        "MVIT.DROPPATH_RATE": 0.0, "MASK.PRETRAIN_DEPTH": "[1]", "MASK.HEAD_TYPE": "separate_xformer",
-        "MASK.DECODER_DEPTH": 1, "MASK.DECODER_EMBED_DIM": 32, "AUG.MASK_RATIO": 0.75,
-        "DATA.NUM_FRAMES": 4, "DATA.TRAIN_CROP_SIZE": 32, "DATA.TEST_CROP_SIZE": 32,
-        "DATA.INPUT_CHANNEL_NUM": "[3]", "NUM_GPUS": 1,
-    }
-    opts.update(extra)
-    return [str(x) for kv in opts.items() for x in kv]
-
-
-VIDEOMAE_OPTS = {"MVIT.SEP_POS_EMBED": False, "MVIT.USE_FIXED_SINCOS_POS": True, "MVIT.CLS_EMBED_ON": False,
-                 "AUG.MASK_TUBE": True, "MASK.TIME_STRIDE_LOSS": False, "MASK.NORM_PIX_PER_CHANNEL": True,
-                 "MVIT.USE_MEAN_POOLING": True}
-
-
 def _build(**extra) -> MAE:
     torch.manual_seed(0)
-    return build_method(load_config(opts=_mae_opts(**extra)))
+    return build_method(load_config(opts=mae_opts(**extra)))
 
 
 def _batch(n=2, clips=1):
@@ -226,11 +208,11 @@ def test_features_use_all_tokens_without_masking():
 def test_pretrain_param_counts_exact(size):
     dim, depth = {"B": (768, 12), "L": (1024, 24), "H": (1280, 32)}[size]
     heads = {"B": 12, "L": 16, "H": 16}[size]
-    opts = _mae_opts(**{"MVIT.EMBED_DIM": dim, "MVIT.NUM_HEADS": heads, "MVIT.DEPTH": depth,
-                        "MASK.PRETRAIN_DEPTH": f"[{depth - 1}]", "MASK.DECODER_DEPTH": 4,
-                        "MASK.DECODER_EMBED_DIM": 512, "MVIT.PATCH_KERNEL": "[2, 16, 16]",
-                        "MVIT.PATCH_STRIDE": "[2, 16, 16]", "DATA.NUM_FRAMES": 16,
-                        "DATA.TRAIN_CROP_SIZE": 224, "DATA.TEST_CROP_SIZE": 224, "AUG.MASK_RATIO": 0.9})
+    opts = mae_opts(**{"MVIT.EMBED_DIM": dim, "MVIT.NUM_HEADS": heads, "MVIT.DEPTH": depth,
+                       "MASK.PRETRAIN_DEPTH": f"[{depth - 1}]", "MASK.DECODER_DEPTH": 4,
+                       "MASK.DECODER_EMBED_DIM": 512, "MVIT.PATCH_KERNEL": "[2, 16, 16]",
+                       "MVIT.PATCH_STRIDE": "[2, 16, 16]", "DATA.NUM_FRAMES": 16,
+                       "DATA.TRAIN_CROP_SIZE": 224, "DATA.TEST_CROP_SIZE": 224, "AUG.MASK_RATIO": 0.9})
     with torch.device("meta"):
         mae = build_method(load_config(opts=opts))
     assert sum(p.numel() for p in mae.parameters()) == PT_PARAMS[size]

@@ -9,11 +9,10 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from helpers.vit_configs import VIDEOMAE_OPTS, mae_opts  # noqa: E402
 from tools.visualize_mae import main, psnr, reconstruct_pixels  # noqa: E402
 from videossl.config import load_config  # noqa: E402
 from videossl.methods import build_method  # noqa: E402
-
-from test_mae import VIDEOMAE_OPTS, _mae_opts  # noqa: E402
 
 MEAN, STD = (0.45, 0.45, 0.45), (0.225, 0.225, 0.225)
 
@@ -21,7 +20,7 @@ MEAN, STD = (0.45, 0.45, 0.45), (0.225, 0.225, 0.225)
 @pytest.mark.parametrize("style", ["mae_st", "videomae"])
 def test_perfect_prediction_reconstructs_the_clip(style, monkeypatch):
     torch.manual_seed(0)
-    mae = build_method(load_config(opts=_mae_opts(**(VIDEOMAE_OPTS if style == "videomae" else {})))).eval()
+    mae = build_method(load_config(opts=mae_opts(**(VIDEOMAE_OPTS if style == "videomae" else {})))).eval()
     clip = torch.rand(3, 4, 32, 32)
     original = mae.reconstruct
 
@@ -46,7 +45,7 @@ def test_perfect_prediction_reconstructs_the_clip(style, monkeypatch):
 def test_zero_prediction_loss_is_the_share_of_masked_patches_that_are_not_flat():
     """MAE-ST targets: a patch of noise normalises to mean square (P-1)/P (unbiased var), a flat one to 0."""
     torch.manual_seed(0)
-    mae = build_method(load_config(opts=_mae_opts())).eval()
+    mae = build_method(load_config(opts=mae_opts())).eval()
     clip = torch.full((3, 4, 32, 32), 0.3)
     clip[..., :16] = torch.rand(3, 4, 32, 16)  # the left two patch columns are noise, the right two flat
     res = reconstruct_pixels(mae, clip, MEAN, STD, seed=3)
@@ -74,7 +73,7 @@ def test_cli_writes_grid_and_reports_psnr(tmp_path):
     video = tmp_path / "clip.mp4"
     write_video(str(video), frames, fps=10)
     cfg_path = tmp_path / "tiny.yaml"
-    opts = _mae_opts()
+    opts = mae_opts()
     cfg_path.write_text("TASK: pretrain\n")  # the rest comes as KEY VALUE overrides
     torch.manual_seed(0)
     mae = build_method(load_config(opts=opts))

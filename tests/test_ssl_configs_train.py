@@ -14,7 +14,7 @@ import subprocess
 import pytest
 import torch
 
-from test_ssl_configs import EFFECTIVE, SNAPSHOT
+from helpers.pyslowfast_configs import EFFECTIVE, SNAPSHOT
 from videossl.config import load_config
 from videossl.data.fixtures import make_kinetics
 from videossl.engine.run import run_task

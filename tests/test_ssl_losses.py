@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from helpers.slow_reference import dot, slow_nt_xent, slow_sinkhorn
 from videossl.methods.losses import byol_loss, moco_logits, moco_loss, nt_xent, swav_loss
 from videossl.methods.momentum import copy_params_, cosine_momentum, ema_update_
 from videossl.methods.queue import enqueue_, init_queue
@@ -18,10 +19,6 @@ def _unit(*shape, seed=0):
     return F.normalize(torch.randn(*shape, generator=g, dtype=torch.float64), dim=-1)
 
 
-def _dot(a, b):
-    return sum(float(x) * float(y) for x, y in zip(a, b))
-
-
 # --------------------------------------------------------------------------- MoCo
 def test_moco_loss_matches_per_row_infonce():
     B, D, K, T = 3, 5, 7, 0.1
@@ -30,14 +27,14 @@ def test_moco_loss_matches_per_row_infonce():
     total, rows = 0.0, 0
     for key in (k1, k2):
         for b in range(B):
-            pos = math.exp(_dot(q[b], key[b]) / T)
-            negs = sum(math.exp(_dot(q[b], queue[j]) / T) for j in range(K))
+            pos = math.exp(dot(q[b], key[b]) / T)
+            negs = sum(math.exp(dot(q[b], queue[j]) / T) for j in range(K))
             total += -math.log(pos / (pos + negs))
             rows += 1
     assert moco_loss(q, [k1, k2], queue, T).item() == pytest.approx(total / rows, rel=1e-10)
     logits = moco_logits(q, [k1, k2], queue, T)
     assert logits.shape == (2 * B, 1 + K)
-    assert logits[B + 1, 0].item() == pytest.approx(_dot(q[1], k2[1]) / T)  # row block 1 = key 1
+    assert logits[B + 1, 0].item() == pytest.approx(dot(q[1], k2[1]) / T)  # row block 1 = key 1
 
 
 def test_moco_loss_needs_a_positive():
@@ -55,21 +52,9 @@ def test_byol_loss_is_scaled_normalised_mse():
 
 
 # --------------------------------------------------------------------------- SimCLR
-def _slow_nt_xent(z1, z2, T):
-    out = list(z1) + list(z2)
-    n = len(z1)
-    total = 0.0
-    for i in range(2 * n):
-        pos = (i + n) % (2 * n)
-        num = math.exp(_dot(out[i], out[pos]) / T)
-        den = sum(math.exp(_dot(out[i], out[j]) / T) for j in range(2 * n) if j != i)
-        total += -math.log(num / den)
-    return total / (2 * n)
-
-
 def test_nt_xent_matches_slow_formula():
     z1, z2 = _unit(5, 4, seed=7), _unit(5, 4, seed=8)
-    assert nt_xent(z1, z2, 0.1).item() == pytest.approx(_slow_nt_xent(z1, z2, 0.1), rel=1e-10)
+    assert nt_xent(z1, z2, 0.1).item() == pytest.approx(slow_nt_xent(z1, z2, 0.1), rel=1e-10)
     # symmetric in the two clips
     assert nt_xent(z2, z1, 0.1).item() == pytest.approx(nt_xent(z1, z2, 0.1).item(), rel=1e-12)
 
@@ -113,27 +98,10 @@ def test_swav_loss_matches_swapped_prediction():
     assert swav_loss(scores, codes, (0, 1), T).item() == pytest.approx(expected, rel=1e-10)
 
 
-def _slow_sinkhorn(scores, eps, iters):
-    """SwAV paper / official code: Q = exp(C^T Z / eps), rows -> 1/K, columns -> 1/B, then x B."""
-    B, K = scores.shape
-    Q = [[math.exp(float(scores[b, k]) / eps) for b in range(B)] for k in range(K)]  # K x B
-    tot = sum(map(sum, Q))
-    Q = [[x / tot for x in row] for row in Q]
-    for _ in range(iters):
-        for k in range(K):
-            s = sum(Q[k])
-            Q[k] = [x / s / K for x in Q[k]]
-        for b in range(B):
-            s = sum(Q[k][b] for k in range(K))
-            for k in range(K):
-                Q[k][b] = Q[k][b] / s / B
-    return torch.tensor([[Q[k][b] * B for k in range(K)] for b in range(B)], dtype=torch.float64)
-
-
 def test_sinkhorn_matches_slow_algorithm():
     scores = torch.tanh(torch.randn(6, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(3)))
     codes = sinkhorn(scores, eps=0.05, iters=3)
-    torch.testing.assert_close(codes, _slow_sinkhorn(scores, 0.05, 3), rtol=1e-9, atol=1e-12)
+    torch.testing.assert_close(codes, slow_sinkhorn(scores, 0.05, 3), rtol=1e-9, atol=1e-12)
     torch.testing.assert_close(codes.sum(1), torch.ones(6, dtype=torch.float64))
 
 

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from conftest import tiny_cfg_opts
-from test_ssl_losses import _slow_nt_xent, _slow_sinkhorn
+from helpers.slow_reference import slow_nt_xent, slow_sinkhorn
 from videossl.config import ConfigError, load_config
 from videossl.methods import Progress, build_method
 from videossl.methods.losses import moco_loss
@@ -282,9 +282,9 @@ def test_simclr_sequential_uses_consecutive_pairs():
     assert len(calls) == 3  # pairs (0,1), (1,2), (2,3): not all 6
     with torch.no_grad():
         z = [_norm_proj(m.backbone, v).double() for v in batch["views"]]
-    expected = sum(_slow_nt_xent(z[k], z[k + 1], 0.1) for k in range(3)) / 8
+    expected = sum(slow_nt_xent(z[k], z[k + 1], 0.1) for k in range(3)) / 8
     assert out["loss"].item() == pytest.approx(expected, rel=1e-9)
-    assert m(batch)["loss"].item() == pytest.approx(_slow_nt_xent(z[0], z[1], 0.1), rel=1e-9)
+    assert m(batch)["loss"].item() == pytest.approx(slow_nt_xent(z[0], z[1], 0.1), rel=1e-9)
 
 
 # --------------------------------------------------------------------------- SwAV
@@ -297,7 +297,7 @@ def _swav_expected(m, batch, queue=None):
     total = 0.0
     for i, c in enumerate((0, 1)):
         s = scores[c] if queue is None else torch.cat([queue[i].double() @ w.t(), scores[c]])
-        codes = _slow_sinkhorn(s, 0.05, 3)[-B:]
+        codes = slow_sinkhorn(s, 0.05, 3)[-B:]
         sub = 0.0
         for v in range(len(z)):
             if v != c:

@@ -6,6 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from helpers.vit_configs import vit_opts
 from videossl.config import load_config
 from videossl.models import build_head, build_model, HeadSpec
 from videossl.models.vit import VIT_SIZES, VisionTransformer, vit_from_size
@@ -155,22 +156,9 @@ def test_pos_embed_interpolation_runtime_equals_load_time(pos):
 
 
 # ----------------------------------------------------------------------------- config
-def _vit_opts(**extra):
-    opts = {
-        "TASK": "supervised", "MODEL.ARCH": "mvit", "MODEL.MODEL_NAME": "MViT", "MODEL.NUM_CLASSES": 5,
-        "MVIT.EMBED_DIM": 64, "MVIT.NUM_HEADS": 2, "MVIT.DEPTH": 2, "MVIT.PATCH_KERNEL": "[2, 16, 16]",
-        "MVIT.PATCH_STRIDE": "[2, 16, 16]", "MVIT.PATCH_PADDING": "[0, 0, 0]", "MVIT.SEP_POS_EMBED": True,
-        "MVIT.USE_MEAN_POOLING": True, "MVIT.HEAD_INIT_SCALE": 0.001, "MVIT.DROPPATH_RATE": 0.1,
-        "DATA.NUM_FRAMES": 4, "DATA.TRAIN_CROP_SIZE": 32, "DATA.TEST_CROP_SIZE": 32,
-        "DATA.INPUT_CHANNEL_NUM": "[3]", "NUM_GPUS": 1,
-    }
-    opts.update(extra)
-    return [str(x) for kv in opts.items() for x in kv]
-
-
 @pytest.mark.parametrize("arch", ["vit", "mvit", "maskmvit"])
 def test_build_from_config(arch):
-    cfg = load_config(opts=_vit_opts(**{"MODEL.ARCH": arch}))
+    cfg = load_config(opts=vit_opts(**{"MODEL.ARCH": arch}))
     net = build_model(cfg)
     assert isinstance(net, VisionTransformer)
     assert net.grid == (2, 2, 2) and net.pos_style == "separable" and net.use_mean_pooling
@@ -180,8 +168,8 @@ def test_build_from_config(arch):
 
 
 def test_build_from_config_sincos_no_cls():
-    cfg = load_config(opts=_vit_opts(**{"MVIT.SEP_POS_EMBED": False, "MVIT.USE_FIXED_SINCOS_POS": True,
-                                        "MVIT.CLS_EMBED_ON": False}))
+    cfg = load_config(opts=vit_opts(**{"MVIT.SEP_POS_EMBED": False, "MVIT.USE_FIXED_SINCOS_POS": True,
+                                       "MVIT.CLS_EMBED_ON": False}))
     net = build_model(cfg)
     assert net.pos_style == "sincos" and not net.cls_embed_on
     assert not any("pos_embed" in k or "cls_token" in k for k in net.state_dict())

@@ -6,13 +6,12 @@ import numpy as np
 import pytest
 import torch
 
+from helpers.vit_configs import vit_opts
 from videossl.config import load_config
 from videossl.data.mixup import VideoMixup, build_mixup
 from videossl.data.randaug import ClipRandAugment, ClipRandomErasing
 from videossl.engine.layer_decay import layer_decay_param_groups, layer_id
 from videossl.methods import build_method
-
-from test_vit import _vit_opts
 
 
 def _finetune_method(**extra):
@@ -20,7 +19,7 @@ def _finetune_method(**extra):
     opts = {"TASK": "finetune", "MVIT.DEPTH": 3, "SOLVER.LAYER_DECAY": 0.5, "SOLVER.OPTIMIZING_METHOD": "adamw",
             "SOLVER.WEIGHT_DECAY": 0.05, "MVIT.ZERO_DECAY_POS_CLS": False}
     opts.update(extra)
-    return build_method(load_config(opts=_vit_opts(**opts)))
+    return build_method(load_config(opts=vit_opts(**opts)))
 
 
 def test_layer_ids_follow_pyslowfast():
@@ -63,8 +62,8 @@ def test_layer_decay_no_weight_decay_names_from_model():
 def test_trainer_optimizer_uses_layer_decay():
     from videossl.engine.optim import build_optimizer_from_cfg, set_lr
 
-    cfg = load_config(opts=_vit_opts(**{"TASK": "finetune", "MVIT.DEPTH": 3, "SOLVER.LAYER_DECAY": 0.5,
-                                        "SOLVER.OPTIMIZING_METHOD": "adamw"}))
+    cfg = load_config(opts=vit_opts(**{"TASK": "finetune", "MVIT.DEPTH": 3, "SOLVER.LAYER_DECAY": 0.5,
+                                       "SOLVER.OPTIMIZING_METHOD": "adamw"}))
     method = build_method(cfg)
     opt = build_optimizer_from_cfg(cfg, method, 1.0)
     set_lr(opt, 1.0)
@@ -109,10 +108,10 @@ def test_cutmix_same_box_on_all_frames_and_views():
 
 
 def test_build_mixup_from_config():
-    cfg = load_config(opts=_vit_opts(**{"MIXUP.ENABLE": True, "MIXUP.LABEL_SMOOTH_VALUE": 0.2}))
+    cfg = load_config(opts=vit_opts(**{"MIXUP.ENABLE": True, "MIXUP.LABEL_SMOOTH_VALUE": 0.2}))
     mix = build_mixup(cfg)
     assert isinstance(mix, VideoMixup) and mix.num_classes == 5 and mix.label_smoothing == 0.2
-    assert build_mixup(load_config(opts=_vit_opts())) is None
+    assert build_mixup(load_config(opts=vit_opts())) is None
 
 
 # ----------------------------------------------------------------------------- randaug / erasing

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""MAE-pretrained vs randomly initialised tiny ViT on the built-in synthetic set (issue #6).
+"""MAE-pretrained vs randomly initialised tiny ViT on the built-in synthetic set.
 
 For every seed this runs, one job after the other (CPU friendly)::
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""SSL-pretrained vs randomly initialised backbone on the built-in synthetic set (issue #3).
+"""SSL-pretrained vs randomly initialised backbone on the built-in synthetic set.
 
 For every seed and every method (MoCo, BYOL, SimCLR, SwAV) this runs, one job
 after the other (CPU friendly)::

@@ -21,7 +21,6 @@ Which keys of a checkpoint are never weights is declared by the methods
 (:meth:`~videossl.methods.base.Method.checkpoint_layout`), not known here.
 """
 
-from functools import partial
 from typing import Dict, Optional, Sequence
 
 from torch import nn
@@ -73,14 +72,24 @@ def init_checkpoints(cfg, task: TaskSpec) -> Dict[str, str]:
     return {role: resolve_path(path) for role, path in roles.items()}
 
 
+def module_prefix(method: Method, module: nn.Module) -> str:
+    """``module``'s name inside ``method`` plus a dot (``"net."``), or ``""`` for the method itself."""
+    for name, m in method.named_modules():
+        if m is module:
+            return f"{name}." if name else ""
+    raise InputError(f"{type(module).__name__} is not a part of {type(method).__name__}")
+
+
 def load_into(module: nn.Module, path: str, *, backbone_only: bool = False,
               clear_patterns: Sequence[str] = (), inflate: bool = False,
-              source: Optional[str] = None) -> LoadReport:
+              source: Optional[str] = None, own_prefix: str = "") -> LoadReport:
     """Load the weights of ``path`` that fit ``module``; returns the report.
 
     ``backbone_only``: clear :data:`BACKBONE_PREFIX` (unless ``clear_patterns``
     is given) and leave ``module.head`` out of the load (heads are never taken
-    from a pretraining checkpoint).
+    from a pretraining checkpoint).  ``own_prefix``: ``module``'s place in its
+    method (:func:`module_prefix`), stripped from a checkpoint written by that
+    method, so videossl's own files always load.
     """
     patterns = tuple(clear_patterns) or ((BACKBONE_PREFIX,) if backbone_only else ())
     head = getattr(module, "head", None) if backbone_only else None
@@ -88,7 +97,7 @@ def load_into(module: nn.Module, path: str, *, backbone_only: bool = False,
         module.head = None
     try:
         return load_pretrained(module, path, clear_name_patterns=patterns, inflate=inflate, source=source,
-                               drop_patterns=never_load_patterns(), adapt=True)
+                               drop_patterns=never_load_patterns(), adapt=True, strip_prefix=own_prefix)
     finally:
         if head is not None:
             module.head = head
@@ -100,8 +109,10 @@ def initialise(method: Method, checkpoints: Dict[str, str], task: TaskSpec, *,
     """Load ``{role: path}`` into ``method`` as ``task`` says; logs and returns the reports."""
     if not checkpoints:
         return {}
-    load = partial(load_into, backbone_only=task.init == INIT_BACKBONE, clear_patterns=clear_patterns,
-                   inflate=inflate, source=source)
+    def load(module: nn.Module, path: str) -> LoadReport:
+        return load_into(module, path, backbone_only=task.init == INIT_BACKBONE, clear_patterns=clear_patterns,
+                         inflate=inflate, source=source, own_prefix=module_prefix(method, module))
+
     reports = method.init_from(checkpoints, load)
     for role, report in reports.items():
         logger.info("initialised %s from %s\n%s", role, checkpoints[role], report.table())
@@ -129,7 +140,8 @@ def load_for_test(method: Method, path: Optional[str], *, caffe2: bool = False) 
         method.load_state_dict(ckpt["model_state"])
         logger.info("testing weights of %s", path)
         return True
-    report = load_pretrained(method.pretrain_target, path, source="caffe2" if caffe2 else None,
-                             drop_patterns=never_load_patterns(), adapt=True)
+    target = method.pretrain_target
+    report = load_pretrained(target, path, source="caffe2" if caffe2 else None, drop_patterns=never_load_patterns(),
+                             adapt=True, strip_prefix=module_prefix(method, target))
     logger.info("testing weights of %s\n%s", path, report.table())
     return True

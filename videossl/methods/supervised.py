@@ -22,18 +22,24 @@ from .base import CheckpointLayout, Method
 from .registry import register_method
 
 
-class L2Norm(nn.Module):
-    def forward(self, x):
-        return F.normalize(x, dim=1)
+class CoCLRLinearHead(nn.Module):
+    """CoCLR's linear-probe classifier: ``FC(dropout(BN1d(L2-normalise(x))))``, B x D -> B x K.
 
+    BN starts at weight 1, bias 0; the FC at N(0, 0.01) weights and zero bias.
+    Parameter names map CoCLR's checkpoints directly: ``final_bn`` -> ``bn``,
+    ``final_fc.1`` -> ``projection`` (see ``models/convert.py``).
+    """
 
-def coclr_linear_head(dim_in: int, num_classes: int, dropout: float) -> nn.Module:
-    """CoCLR's linear classifier: L2-norm -> BN1d (weight 1, bias 0) -> dropout -> FC."""
-    bn = nn.BatchNorm1d(dim_in)
-    fc = nn.Linear(dim_in, num_classes)
-    nn.init.normal_(fc.weight, std=0.01)
-    nn.init.zeros_(fc.bias)
-    return nn.Sequential(L2Norm(), bn, nn.Dropout(dropout), fc)
+    def __init__(self, dim_in: int, num_classes: int, dropout: float):
+        super().__init__()
+        self.bn = nn.BatchNorm1d(dim_in)
+        self.dropout = nn.Dropout(dropout)
+        self.projection = nn.Linear(dim_in, num_classes)
+        nn.init.normal_(self.projection.weight, std=0.01)
+        nn.init.zeros_(self.projection.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.projection(self.dropout(self.bn(F.normalize(x, dim=1))))
 
 
 class Supervised(Method):
@@ -117,7 +123,7 @@ def build(cfg) -> Supervised:
     spec = head_spec_from_cfg(cfg)
     net = build_model(cfg, spec)
     if coclr:
-        net.head = coclr_linear_head(net.feature_dim, cfg.MODEL.NUM_CLASSES, cfg.MODEL.DROPOUT_RATE)
+        net.head = CoCLRLinearHead(net.feature_dim, cfg.MODEL.NUM_CLASSES, cfg.MODEL.DROPOUT_RATE)
     mixup = None
     if cfg.MIXUP.ENABLE:
         from ..data.mixup import build_mixup

@@ -203,6 +203,10 @@ class SourceFormat:
     container name; ``to_ours(state) -> (state, dropped_keys)`` returns the
     weights in PySlowFast layout plus the keys it discarded on purpose;
     ``from_ours`` (optional) is the inverse, used by tests and exporters.
+    ``for_model`` (optional) applies the publisher's loading rule for a given
+    target: ``for_model(raw_state, state, model) -> (state, dropped_keys,
+    note)``, where ``state`` has the model's names (after clearing) and the
+    note, shown in the load table, says which rule was followed.
     Higher ``priority`` is tried first.
     """
 
@@ -212,6 +216,7 @@ class SourceFormat:
     from_ours: Optional[Callable[[StateDict], StateDict]] = None
     priority: int = 0
     doc: str = ""
+    for_model: Optional[Callable[[StateDict, StateDict, nn.Module], Tuple[StateDict, List[str], str]]] = None
 
 
 SOURCES: Dict[str, SourceFormat] = {}
@@ -220,9 +225,9 @@ SOURCES: Dict[str, SourceFormat] = {}
 def register_source(name: str, detect: Callable[[StateDict, str], bool],
                     to_ours: Callable[[StateDict], Tuple[StateDict, List[str]]],
                     from_ours: Optional[Callable[[StateDict], StateDict]] = None,
-                    priority: int = 0, doc: str = "") -> SourceFormat:
+                    priority: int = 0, doc: str = "", for_model=None) -> SourceFormat:
     """Add (or replace) a checkpoint format; e.g. the ViT module registers VideoMAE / MAE-ST mappings."""
-    fmt = SourceFormat(name, detect, to_ours, from_ours, priority, doc)
+    fmt = SourceFormat(name, detect, to_ours, from_ours, priority, doc, for_model)
     SOURCES[name] = fmt
     return fmt
 
@@ -383,7 +388,13 @@ def _coclr_to_ours(state: StateDict) -> Tuple[StateDict, List[str]]:
         elif head == "final_fc":  # Sequential([Dropout,] Linear): the Linear is the last index
             named[f"head.projection.{k.rsplit('.', 1)[1]}"] = v
             continue
-        named[k] = v  # queue, queue_ptr, prototypes.weight, final_bn, ...: left for the model to claim
+        elif head == "final_bn":  # the linear probe's BatchNorm1d (after L2-normalisation)
+            named[f"head.bn.{rest}"] = v
+            continue
+        elif k == "prototypes.weight":  # ViCC's SwAV prototypes (P x 128)
+            named["swav_prototypes.weight"] = v
+            continue
+        named[k] = v  # queue, queue_ptr, ...: left for the model to claim
     for k, (original, v) in aliases.items():  # an alias whose named twin is absent still counts
         if k in named:
             dropped.append(original)
@@ -400,6 +411,9 @@ def _ours_to_coclr(state: StateDict) -> StateDict:
     out = OrderedDict()
     for k, v in state.items():
         role, _, rest = k.partition(".")
+        if k == "swav_prototypes.weight":
+            out["prototypes.weight"] = v
+            continue
         if role not in inv_roles:
             out[k] = v
             continue
@@ -422,7 +436,9 @@ def _looks_coclr(state: StateDict, container: str) -> bool:
 
 register_source("coclr", detect=_looks_coclr, to_ours=_coclr_to_ours, from_ours=_ours_to_coclr, priority=50,
                 doc="CoCLR / ViCC .pth.tar {'state_dict'}: encoder_q.0.* -> backbone.*, encoder_k -> "
-                    "backbone_hist, projection convs -> head.projection.projection.{0,2}; S3D blockN aliases folded")
+                    "backbone_hist, projection convs -> head.projection.projection.{0,2}, ViCC prototypes -> "
+                    "swav_prototypes; classifiers: final_bn -> head.bn, final_fc -> head.projection; "
+                    "S3D blockN aliases folded")
 
 
 # ---- AVID-CMA .pth.tar (the 15.4M R(2+1)D-18) ------------------------------------------------
@@ -489,6 +505,7 @@ class LoadReport:
     dropped: List[str] = field(default_factory=list)  # known non-weights / duplicate aliases
     inflated: List[str] = field(default_factory=list)
     epoch: Optional[int] = None
+    notes: List[str] = field(default_factory=list)  # the publisher's loading rules that were applied
 
     @property
     def num_loaded(self) -> int:
@@ -511,6 +528,7 @@ class LoadReport:
             if not keys and name.startswith("inflated"):
                 continue
             lines.append(f"{name.ljust(width)} | {len(keys):>5} | {_summarise(keys, examples)}")
+        lines += [f"rule: {note}" for note in self.notes]
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -570,7 +588,7 @@ def _hint(state: StateDict, model_keys: Sequence[str]) -> str:
 def load_pretrained(model: nn.Module, path_or_state: Union[str, os.PathLike, Mapping], *,
                     clear_name_patterns: Sequence[str] = (), inflate: bool = False,
                     source: Optional[str] = None, drop_patterns: Sequence[str] = (),
-                    adapt: bool = False) -> LoadReport:
+                    adapt: bool = False, strip_prefix: str = "") -> LoadReport:
     """Load the weights of a (foreign) checkpoint that fit ``model``; see the module doc.
 
     Args:
@@ -585,6 +603,9 @@ def load_pretrained(model: nn.Module, path_or_state: Union[str, os.PathLike, Map
             dropped); the methods declare theirs (``videossl.methods.never_load_patterns``).
         adapt: let the model's modules adapt tensors whose shape differs
             (``adapt_state_dict``: ViT / MAE position tables resized to the model's grid).
+        strip_prefix: where ``model`` sits inside the module that wrote the
+            checkpoint (``net.`` for a supervised method's network): removed
+            from the checkpoint's keys when the model has no key with it.
 
     Returns:
         a :class:`LoadReport`.
@@ -603,8 +624,16 @@ def load_pretrained(model: nn.Module, path_or_state: Union[str, os.PathLike, Map
             dropped.append(k)
         else:
             kept[k] = v
-    state = clear_names(kept, clear_name_patterns)
     model_state = model.state_dict()
+    if strip_prefix and not any(k.startswith(strip_prefix) for k in model_state):
+        kept = OrderedDict((k[len(strip_prefix):] if k.startswith(strip_prefix) else k, v) for k, v in kept.items())
+    state = clear_names(kept, clear_name_patterns)
+    notes: List[str] = []
+    rule = SOURCES[name].for_model
+    if rule is not None:
+        state, rule_dropped, note = rule(ckpt.state, state, model)
+        dropped += rule_dropped
+        notes += [note] if note else []
     inflated: List[str] = []
     if inflate:
         state, inflated = inflate_state_dict(state, model_state)
@@ -613,7 +642,7 @@ def load_pretrained(model: nn.Module, path_or_state: Union[str, os.PathLike, Map
 
         state = adapt_to_model(state, model)
     report = LoadReport(ckpt.path, name, dropped=dropped, inflated=inflated,
-                        epoch=ckpt.meta.get("epoch"))
+                        epoch=ckpt.meta.get("epoch"), notes=notes)
     to_load = OrderedDict()
     for k, v in state.items():
         if k not in model_state:

@@ -285,6 +285,36 @@ def _maskmvit_to_ours(state: StateDict) -> Tuple[StateDict, List[str]]:
     return maskmvit_to_mae(state), []
 
 
+def _mean_pooling_vit(model: nn.Module) -> bool:
+    from .vit import VisionTransformer
+
+    return isinstance(model, VisionTransformer) and model.use_mean_pooling
+
+
+def _videomae_for_model(raw: StateDict, state: StateDict, model: nn.Module):
+    """VideoMAE's finetuning rule: a pretraining encoder's ``norm`` is not used after mean pooling.
+
+    VideoMAE's classifier with mean pooling has ``norm = Identity`` and a new
+    ``fc_norm`` (LayerNorm, weight 1 / bias 0) after the pooling; our ``norm``
+    plays ``fc_norm``'s part, so it keeps its identity init.
+    """
+    keys = [k[len("module."):] if k.startswith("module.") else k for k in raw]
+    pretraining = any(k.startswith(("encoder.", "decoder.", "encoder_to_decoder.")) for k in keys)
+    if not (pretraining and _mean_pooling_vit(model)):
+        return state, [], ""
+    norm = [k for k in state if k.startswith("norm.")]
+    kept = {k: v for k, v in state.items() if k not in norm}
+    return kept, norm, ("VideoMAE finetuning: the pretraining encoder's norm is dropped; norm after mean "
+                        "pooling (VideoMAE's fc_norm) starts at identity")
+
+
+def _maskmvit_for_model(raw: StateDict, state: StateDict, model: nn.Module):
+    """PySlowFast's MAE-ST rule: the encoder's ``norm`` is loaded and applied after mean pooling."""
+    if _mean_pooling_vit(model) and any(k.startswith("norm.") for k in state):
+        return state, [], "MAE-ST (PySlowFast) finetuning: the encoder's norm is loaded and applied after mean pooling"
+    return state, [], ""
+
+
 def register_formats() -> None:
     """Register the VideoMAE and PySlowFast-MaskMViT mappings with :mod:`videossl.models.convert`."""
     from .convert import register_source
@@ -293,10 +323,12 @@ def register_formats() -> None:
                     from_ours=_ours_to_videomae, priority=30,
                     doc="VideoMAE .pth {'model'|'module'}: pretraining -> backbone.* + MAE decoder "
                         "(q_bias/v_bias -> qkv.bias, encoder_to_decoder -> decoder_embed, decoder.* -> "
-                        "pred_head.*); finetuned -> ViT keys (fc_norm -> norm, head -> head.projection)")
+                        "pred_head.*); finetuned -> ViT keys (fc_norm -> norm, head -> head.projection)",
+                    for_model=_videomae_for_model)
     register_source("maskmvit", detect=_looks_maskmvit, to_ours=_maskmvit_to_ours, from_ours=mae_to_maskmvit,
                     priority=20, doc="PySlowFast MAE pretraining .pyth (MaskMViT): encoder keys -> backbone.*, "
-                                     "decoder keys as they are (a finetune's 'backbone.' clearing restores them)")
+                                     "decoder keys as they are (a finetune's 'backbone.' clearing restores them)",
+                    for_model=_maskmvit_for_model)
 
 
 register_formats()

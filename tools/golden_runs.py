@@ -29,6 +29,7 @@ import time
 from typing import Dict, List, Optional, Sequence
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
 
 # A short schedule every config gets: 2 epochs of 12 iterations, an iteration's stats each logged,
 # a checkpoint every epoch, no workers (the data is seeded per sample, so workers change nothing but time).
@@ -82,17 +83,12 @@ def weights_digest(path: str) -> Dict:
 
 def _iterations(log_path: str) -> List[Dict]:
     """The ``train_iter`` json_stats of a run (timings and memory removed)."""
-    rows = []
-    with open(log_path) as f:
-        for line in f:
-            if "json_stats: " not in line:
-                continue
-            stats = json.loads(line.split("json_stats: ", 1)[1])
-            if stats.get("_type") != "train_iter":
-                continue
-            for k in ("time_diff", "dt_data", "eta", "mem"):
-                stats.pop(k, None)
-            rows.append(stats)
+    from videossl.utils.logging import read_json_stats
+
+    rows = read_json_stats(log_path, "train_iter")
+    for stats in rows:
+        for k in ("time_diff", "dt_data", "eta", "mem"):
+            stats.pop(k, None)
     return rows
 
 

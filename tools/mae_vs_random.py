@@ -70,14 +70,9 @@ def parse_args(argv=None):
 
 def last_epoch_loss(log_path: str) -> dict:
     """Mean of the ``train_iter`` losses logged in the last epoch of a ``stdout.log``."""
-    rows = []
-    with open(log_path) as f:
-        for line in f:
-            if "json_stats:" not in line:
-                continue
-            stats = json.loads(line.split("json_stats:", 1)[1])
-            if stats.get("_type") == "train_iter" and "loss" in stats:
-                rows.append(stats)
+    from videossl.utils.logging import read_json_stats
+
+    rows = [s for s in read_json_stats(log_path, "train_iter") if "loss" in s]
     if not rows:
         raise ValueError(f"{log_path}: no train_iter losses logged")
     last = rows[-1]["epoch"]

@@ -53,3 +53,16 @@ def log_json_stats(stats: dict) -> None:
     """Log ``json_stats: {...}`` exactly as PySlowFast formats it (one line, sorted keys)."""
     stats = {k: _round(v) for k, v in stats.items()}
     get_logger().info("json_stats: %s", json.dumps(stats, sort_keys=True))
+
+
+def read_json_stats(log_path: str, type_: str = "") -> list:
+    """The ``json_stats`` dicts of a log file (``stdout.log``), in order; only ``_type == type_`` if given."""
+    rows = []
+    with open(log_path) as f:
+        for line in f:
+            if "json_stats:" not in line:
+                continue
+            stats = json.loads(line.split("json_stats:", 1)[1])
+            if not type_ or stats.get("_type") == type_:
+                rows.append(stats)
+    return rows

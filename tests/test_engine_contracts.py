@@ -154,3 +154,30 @@ def test_user_errors_are_one_line_and_bugs_keep_their_traceback(monkeypatch, cap
     with pytest.raises(KeyError):
         run._job(None)
     assert issubclass(InputError, ValueError) and issubclass(InputError, VideosslError)
+
+
+class _Pair(Method):
+    MOMENTUM_PAIRS = (("online", "copy"),)
+
+    def __init__(self):
+        super().__init__()
+        self.online = torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.BatchNorm1d(3))
+        self.copy = torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.BatchNorm1d(3))
+        self.probe = torch.nn.BatchNorm1d(3)
+
+    def frozen_modules(self):
+        return ["probe"]
+
+
+def test_declared_momentum_pairs_and_frozen_modules():
+    m = _Pair()
+    assert m.checkpoint_layout().momentum == ("copy.",)
+    m.momentum_update(0.0, copy=True)
+    assert torch.equal(m.copy[0].weight, m.online[0].weight)
+    before = m.copy[0].weight.clone()
+    with torch.no_grad():
+        m.online[0].weight.add_(1.0)
+    m.momentum_update(0.75)
+    torch.testing.assert_close(m.copy[0].weight, 0.75 * before + 0.25 * m.online[0].weight)
+    m.train()
+    assert m.online.training and m.copy.training and not m.probe.training  # copies keep train-mode BN

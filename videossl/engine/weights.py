@@ -77,7 +77,7 @@ def module_prefix(method: Method, module: nn.Module) -> str:
     for name, m in method.named_modules():
         if m is module:
             return f"{name}." if name else ""
-    raise InputError(f"{type(module).__name__} is not a part of {type(method).__name__}")
+    raise ValueError(f"{type(module).__name__} is not a part of {type(method).__name__}")  # a bug, not input
 
 
 def load_into(module: nn.Module, path: str, *, backbone_only: bool = False,

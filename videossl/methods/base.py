@@ -21,6 +21,7 @@ loader how the method's state is laid out.  Evaluating: :meth:`features`
 (kNN, retrieval) and :meth:`predict` (multi-view testing).
 """
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Callable, Dict, List, Mapping, Optional, Set, Tuple
 
@@ -57,7 +58,8 @@ class CheckpointLayout:
     Attributes:
         backbone: prefix of the encoder that evaluation tasks take from this
             method's checkpoints (PySlowFast's SSL convention ``backbone.``).
-        momentum: prefixes of momentum copies (never trained directly).
+        momentum: prefixes of momentum copies (never trained directly); filled
+            from :attr:`Method.MOMENTUM_PAIRS`.
         per_rank: buffers that differ per rank (saved once per rank).
         never_load: key fragments in the reference implementation's
             checkpoints of this method that are not weights (PySlowFast's kNN
@@ -83,6 +85,11 @@ class Method(nn.Module):
 
     #: Class-level layout (see :class:`CheckpointLayout`); override in subclasses.
     LAYOUT = CheckpointLayout()
+    #: ``(online, momentum copy)`` submodule names, declared rather than wired by hand:
+    #: :meth:`momentum_update` moves every copy towards its online module, and the
+    #: checkpoint layout lists the copies.  The copies keep train mode (their BN
+    #: statistics come from their own forwards, as in PySlowFast) but get no gradient.
+    MOMENTUM_PAIRS: Tuple[Tuple[str, str], ...] = ()
 
     # ------------------------------------------------------------------ training
     def forward(self, batch: Batch) -> Dict[str, torch.Tensor]:  # pragma: no cover - abstract
@@ -109,6 +116,31 @@ class Method(nn.Module):
     def before_optimizer_step(self, progress: Progress) -> bool:
         """Called after backward, AMP unscaling and clipping; return False to skip the step."""
         return True
+
+    @torch.no_grad()
+    def momentum_update(self, m: float, copy: bool = False) -> None:
+        """``θ_copy <- m θ_copy + (1 - m) θ_online`` for every pair of :attr:`MOMENTUM_PAIRS`
+        (parameters only, matched by name); ``copy=True`` sets ``θ_copy <- θ_online``."""
+        from .momentum import copy_params_, ema_update_
+
+        for online, target in self.MOMENTUM_PAIRS:
+            o, t = self.get_submodule(online), self.get_submodule(target)
+            if copy:
+                copy_params_(t, o)
+            else:
+                ema_update_(t, o, m)
+
+    def frozen_modules(self) -> List[str]:
+        """Submodules kept frozen: :meth:`train` leaves them in eval mode (a probed backbone,
+        CoCLR's sampler, ViCC's second stream).  Their parameters' ``requires_grad`` is the
+        builder's to clear."""
+        return []
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        for name in self.frozen_modules():
+            self.get_submodule(name).train(False)
+        return self
 
     # ------------------------------------------------------------------ optimizer
     def param_groups(self) -> Optional[List[Dict]]:
@@ -156,8 +188,8 @@ class Method(nn.Module):
 
     @classmethod
     def checkpoint_layout(cls) -> CheckpointLayout:
-        """This method's :class:`CheckpointLayout`."""
-        return cls.LAYOUT
+        """This method's :class:`CheckpointLayout` (momentum copies from :attr:`MOMENTUM_PAIRS`)."""
+        return dataclasses.replace(cls.LAYOUT, momentum=tuple(f"{t}." for _, t in cls.MOMENTUM_PAIRS))
 
     # ------------------------------------------------------------------ per-rank state
     def rank_state_dict(self) -> Dict[str, torch.Tensor]:

@@ -11,7 +11,7 @@ One method, three uses (the trainer does not know which):
   the head is CoCLR's ``L2-normalise -> BatchNorm1d -> dropout -> Linear``.
 """
 
-from typing import Dict, Set
+from typing import Dict, List, Set
 
 import torch
 import torch.nn.functional as F
@@ -72,13 +72,11 @@ class Supervised(Method):
         """The module TRAIN.CHECKPOINT_FILE_PATH loads into (PySlowFast keys: s1..., head...)."""
         return self.net
 
-    def train(self, mode: bool = True):
-        super().train(mode)
-        if self.freeze_backbone:
-            for name, child in self.net.named_children():
-                if name != "head":
-                    child.train(False)
-        return self
+    def frozen_modules(self) -> List[str]:
+        """With ``freeze_backbone``: every part of ``net`` but its head stays in eval mode."""
+        if not self.freeze_backbone:
+            return []
+        return [f"net.{name}" for name, _ in self.net.named_children() if name != "head"]
 
     def _logits(self, x: torch.Tensor) -> torch.Tensor:
         if self.freeze_backbone:

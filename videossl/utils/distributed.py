@@ -40,6 +40,20 @@ def all_reduce_sum(tensor: torch.Tensor) -> torch.Tensor:
     return dist_nn.all_reduce(tensor, op=dist.ReduceOp.SUM)
 
 
+def sum_over_ranks(values, device: torch.device) -> List[float]:
+    """Sum each of ``values`` (numbers) over ranks (float64, no gradient); every rank gets the sums."""
+    t = torch.tensor([float(v) for v in values], dtype=torch.float64)
+    if is_dist() and get_world_size() > 1:
+        t = t.to(device)
+        dist.all_reduce(t)
+    return t.cpu().tolist()
+
+
+def any_rank(flag: bool, device: torch.device) -> bool:
+    """True on every rank when ``flag`` is True on any rank (one all-reduce)."""
+    return sum_over_ranks([1.0 if flag else 0.0], device)[0] > 0
+
+
 def all_gather_with_grad(tensor: torch.Tensor) -> torch.Tensor:
     """Concatenate ``tensor`` (N x ...) from all ranks along dim 0, keeping gradients.
 

@@ -56,11 +56,7 @@ class DataHealth(Hook):
             raise self._error(self.failed, epoch_samples, trainer.epoch)
 
     def after_epoch(self, trainer) -> None:
-        totals = torch.tensor([self.failed, self.seen], dtype=torch.float64)
-        if du.get_world_size() > 1:
-            totals = totals.to(trainer.device)
-            torch.distributed.all_reduce(totals)
-        failed, seen = int(totals[0]), int(totals[1])
+        failed, seen = (int(v) for v in du.sum_over_ranks([self.failed, self.seen], trainer.device))
         log_json_stats({"_type": "train_epoch", "epoch": f"{trainer.epoch + 1}/{trainer.settings.max_epoch}",
                         "skipped_videos": failed, "samples": seen, "mem": peak_memory_mb(trainer.device)})
         if seen and too_many_failed(failed, seen, self.max_fraction):

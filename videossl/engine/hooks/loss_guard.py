@@ -34,11 +34,7 @@ class LossGuard(Hook):
 
     def after_backward(self, trainer, out: Dict) -> None:
         loss = out["loss"].detach()
-        bad = torch.tensor([0.0 if torch.isfinite(loss).all() else 1.0])
-        if du.get_world_size() > 1:
-            bad = bad.to(trainer.device)
-            torch.distributed.all_reduce(bad)
-        if bad.item() > 0:
+        if du.any_rank(not bool(torch.isfinite(loss).all()), trainer.device):
             raise NonFiniteLossError(f"loss is {loss.float().item()} {self._where(trainer)}")
         value = float(loss)
         factor = self.explosion_factor

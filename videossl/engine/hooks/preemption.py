@@ -45,11 +45,7 @@ class Preemption(Hook):
 
     def agreed(self, device: torch.device) -> bool:
         """True when any rank received a signal (every rank gets the same answer)."""
-        flag = torch.tensor([1.0 if self.requested else 0.0])
-        if du.get_world_size() > 1:
-            flag = flag.to(device)
-            torch.distributed.all_reduce(flag)
-        return bool(flag.item() > 0)
+        return du.any_rank(self.requested, device)
 
     def after_step(self, trainer) -> None:
         if not self.agreed(trainer.device):

@@ -24,7 +24,7 @@ from ...models import HeadSpec, build_model
 from ...utils import distributed as du
 from ...utils.logging import get_logger
 from ..base import Backward, CheckpointLayout, Forward, Method, Progress
-from ..momentum import copy_params_, cosine_momentum, ema_update_
+from ..momentum import cosine_momentum
 from ..queue import enqueue_, init_queue
 from ..shuffle_bn import batch_shuffle, batch_unshuffle, shuffle_group
 from ...errors import InputError
@@ -187,7 +187,8 @@ class MomentumMethod(ContrastiveMethod):
         shuffle_local, num_shards: shuffle within a machine (LOCAL_SHUFFLE_BN).
     """
 
-    LAYOUT = CheckpointLayout(momentum=("backbone_hist.",), per_rank=("queue_x", "ptr"), never_load=("knn_mem.",))
+    LAYOUT = CheckpointLayout(per_rank=("queue_x", "ptr"), never_load=("knn_mem.",))
+    MOMENTUM_PAIRS = (("backbone", "backbone_hist"),)
 
     def __init__(self, backbone: nn.Module, T: float, sequential: bool, momentum: float,
                  momentum_annealing: bool, queue_len: int, dim: int, shuffle_bn: bool = False,
@@ -209,14 +210,14 @@ class MomentumMethod(ContrastiveMethod):
     def on_step_start(self, progress: Progress) -> None:
         if self.momentum_annealing:
             self.mmt = cosine_momentum(self.momentum0, progress.epoch_exact, progress.max_epoch)
-        self.momentum_update()
+        self.momentum_step()
 
     @torch.no_grad()
-    def momentum_update(self) -> None:
-        """One EMA step of ``backbone_hist`` with the current momentum ``self.mmt``."""
+    def momentum_step(self) -> None:
+        """One EMA step of ``backbone_hist`` with the current momentum ``self.mmt`` (a copy first, at iter 0)."""
         if int(self.iter[0]) == 0:
-            copy_params_(self.backbone_hist, self.backbone)
-        ema_update_(self.backbone_hist, self.backbone, self.mmt)
+            self.momentum_update(self.mmt, copy=True)
+        self.momentum_update(self.mmt)
         self.iter += 1
 
     @torch.no_grad()

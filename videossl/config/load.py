@@ -6,11 +6,11 @@ from typing import Iterable, List, Sequence
 
 from fvcore.common.config import CfgNode
 
+from ..errors import VideosslError
 from .compat import apply_compat
 from .defaults import get_cfg
 from .unsupported import check_unsupported
 from .validate import validate_cfg
-from ..errors import VideosslError
 
 
 class ConfigError(VideosslError, ValueError):

@@ -7,6 +7,7 @@ relied on.  An entry ending in ``.`` covers a whole node.
 """
 
 from typing import Iterable, List
+
 from ..errors import InputError
 
 UNSUPPORTED_KEYS: List[str] = [

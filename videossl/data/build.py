@@ -15,12 +15,12 @@ from typing import Callable, Dict, List, Optional, Type
 
 import torch
 
+from ..errors import InputError
 from .dataset import VideoDataset
 from .lists import read_hmdb51, read_kinetics_csv, read_ssv2, read_ucf101
 from .loader import make_loader
 from .records import VideoRecord
 from .transforms import ClipTransform, ColorConfig
-from ..errors import InputError
 
 SPLITS = ("train", "val", "test")
 

@@ -25,13 +25,13 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import torch
 from torch.utils.data import Dataset
 
+from ..errors import DataError, InputError
 from . import seeds
 from .decoding import DecodeError, open_video
 from .decoding.frames_reader import FrameFolderReader, list_frames
 from .records import VideoRecord
 from .sampling import sample_test_clip, sample_train_clips, union
 from .transforms import ClipTransform
-from ..errors import InputError, DataError
 
 logger = logging.getLogger(__name__)
 

@@ -24,6 +24,7 @@ from typing import List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 from timm.data.mixup import cutmix_bbox_and_lam, mixup_target
+
 from ..errors import InputError
 
 

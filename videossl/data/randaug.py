@@ -29,6 +29,7 @@ from timm.data import auto_augment as timm_aa
 from timm.data.auto_augment import rand_augment_transform
 from timm.data.random_erasing import RandomErasing
 from timm.data.transforms import str_to_pil_interp
+
 from ..errors import InputError
 
 

@@ -30,11 +30,11 @@ import shutil
 import tempfile
 from typing import Optional
 
+from ..errors import InputError
 from . import seeds
 from .flow import FLOW_TEMPLATE, write_flow_jpeg
 from .synthetic_render import SENSOR_NOISE, class_table, render_video
 from .video_writer import write_video
-from ..errors import InputError
 
 VERSION = 2  # bump when the generator's output changes
 

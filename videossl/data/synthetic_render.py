@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import List, Tuple
 
 import numpy as np
+
 from ..errors import InputError
 
 SHAPES = ("ellipse", "square", "triangle", "cross", "ring")

@@ -5,6 +5,7 @@ from typing import Iterable, Optional
 
 import av
 import numpy as np
+
 from ..errors import InputError
 
 

@@ -10,6 +10,7 @@ and every process, or only rank 0, calls :func:`knn_predict`.
 
 import torch
 import torch.nn.functional as F
+
 from ..errors import InputError
 
 

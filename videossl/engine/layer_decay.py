@@ -15,6 +15,7 @@ into the scheduled LR (``engine.optim.set_lr``).
 from typing import Dict, Iterable, List, Optional
 
 from torch import nn
+
 from ..errors import InputError
 
 

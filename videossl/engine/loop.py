@@ -27,6 +27,7 @@ from typing import Callable, Dict, List, Optional
 import torch
 from torch.nn.parallel import DistributedDataParallel
 
+from ..errors import InputError
 from ..methods import Method, Progress, build_method
 from ..utils import distributed as du
 from ..utils.logging import get_logger
@@ -36,7 +37,6 @@ from .hooks import Checkpointer, DataHealth, Hook, LossGuard, PeriodicEval, Pree
 from .lr_schedule import LRSchedule, build_lr_schedule
 from .optim import build_optimizer_from_cfg, set_lr
 from .settings import TrainSettings, build_train_settings
-from ..errors import InputError
 
 logger = get_logger("trainer")
 

@@ -3,6 +3,7 @@
 import math
 from dataclasses import dataclass
 from typing import Sequence
+
 from ..errors import InputError
 
 

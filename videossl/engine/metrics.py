@@ -3,6 +3,7 @@
 from typing import Dict, Sequence
 
 import torch
+
 from ..errors import InputError
 
 

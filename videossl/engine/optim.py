@@ -4,6 +4,7 @@ from typing import Dict, Iterable, List
 
 import torch
 from torch import nn
+
 from ..errors import InputError
 
 

@@ -17,6 +17,7 @@ from typing import Dict, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
+
 from ..errors import InputError
 
 

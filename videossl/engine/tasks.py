@@ -12,6 +12,7 @@ This module is a leaf (no torch, no config): config code may import it.
 
 from dataclasses import dataclass
 from typing import Dict, Optional, Tuple
+
 from ..errors import InputError
 
 #: What ``TRAIN.CHECKPOINT_FILE_PATH`` initialises.

@@ -25,12 +25,12 @@ from typing import Dict, Optional, Sequence
 
 from torch import nn
 
+from ..errors import InputError
 from ..methods import DEFAULT_ROLE, Method, never_load_patterns
 from ..models.convert import LoadReport, load_pretrained
 from ..utils import checkpoint as cu
 from ..utils.logging import get_logger
 from .tasks import INIT_BACKBONE, TaskSpec
-from ..errors import InputError
 
 logger = get_logger("weights")
 

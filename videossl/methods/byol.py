@@ -25,10 +25,10 @@ from typing import Dict
 
 import torch
 
+from ..errors import InputError
 from .contrastive import MomentumMethod, build_ssl_backbone, embedding_dim
 from .losses import byol_loss
 from .registry import register_method
-from ..errors import InputError
 
 
 class BYOL(MomentumMethod):

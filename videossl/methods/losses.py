@@ -24,6 +24,7 @@ from typing import Sequence
 
 import torch
 import torch.nn.functional as F
+
 from ..errors import InputError
 
 

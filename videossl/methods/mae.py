@@ -40,6 +40,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..errors import InputError
 from ..models import build_backbone
 from ..models.vit import VisionTransformer
 from ..models.vit_convert import resize_pos_state
@@ -49,7 +50,6 @@ from ..utils.logging import get_logger
 from .base import Method
 from .masking import MaskGenerator, MaskIndices, build_mask_generator, mask_indices
 from .registry import register_method
-from ..errors import InputError
 
 logger = get_logger("mae")
 

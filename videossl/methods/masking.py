@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Optional, Tuple
 
 import torch
+
 from ..errors import InputError
 
 MASK_TYPES = ("random", "tube", "frame")

@@ -8,6 +8,7 @@ import math
 from typing import Optional
 
 import torch
+
 from ..errors import InputError
 
 

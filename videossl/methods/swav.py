@@ -32,13 +32,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..errors import InputError
 from ..utils import distributed as du
 from .base import CheckpointLayout, Progress
 from .contrastive import ContrastiveMethod, build_ssl_backbone, embedding_dim
 from .losses import swav_loss
 from .registry import register_method
 from .sinkhorn import sinkhorn
-from ..errors import InputError
 
 
 class SwAV(ContrastiveMethod):

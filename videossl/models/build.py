@@ -17,10 +17,10 @@ from typing import Any, Dict, Optional, Sequence
 from fvcore.common.registry import Registry
 from torch import nn
 
+from ..errors import InputError
 from .heads import VideoHead
 from .resnet import ResNet3D
 from .sync_bn import AllReduceSyncBatchNorm, convert_sync_batchnorm
-from ..errors import InputError
 
 ARCH_REGISTRY = Registry("ARCH")
 ARCH_REGISTRY.__doc__ = "Maps MODEL.ARCH to build(cfg, **overrides) -> backbone."

@@ -39,8 +39,8 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Seque
 import torch
 from torch import nn
 
-from .s3d import REFERENCE_BLOCKS
 from ..errors import InputError
+from .s3d import REFERENCE_BLOCKS
 
 StateDict = Dict[str, torch.Tensor]
 

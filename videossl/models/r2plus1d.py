@@ -36,8 +36,8 @@ from typing import Sequence, Tuple
 import torch
 from torch import nn
 
-from .build import construct, register_arch
 from ..errors import InputError
+from .build import construct, register_arch
 
 _R2PLUS1D_DEPTHS = {10: (1, 1, 1, 1), 18: (2, 2, 2, 2), 34: (3, 4, 6, 3)}
 _WIDTHS = (64, 128, 256, 512)

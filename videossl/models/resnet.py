@@ -21,6 +21,7 @@ from typing import List, Sequence
 
 import torch
 from torch import nn
+
 from ..errors import InputError
 
 STAGE_DEPTH = {10: (1, 1, 1, 1), 18: (2, 2, 2, 2), 50: (3, 4, 6, 3), 101: (3, 4, 23, 3)}

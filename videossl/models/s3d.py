@@ -25,8 +25,8 @@ from typing import List, Sequence
 import torch
 from torch import nn
 
-from .build import construct, register_arch
 from ..errors import InputError
+from .build import construct, register_arch
 
 
 class BasicConv3d(nn.Module):

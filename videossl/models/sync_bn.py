@@ -12,8 +12,8 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
-from ..utils import distributed as du
 from ..errors import InputError
+from ..utils import distributed as du
 
 
 class AllReduceSyncBatchNorm(nn.modules.batchnorm._BatchNorm):

@@ -24,11 +24,11 @@ import torch
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
+from ..errors import InputError
 from .build import construct, register_arch
 from .vit_convert import resize_pos_state  # importing it registers the VideoMAE / MaskMViT formats
 from .vit_layers import Block, PatchEmbed, init_vit_weights
 from .vit_pos import Grid, resize_joint, resize_spatial, resize_temporal, separable_table, sincos_table
-from ..errors import InputError
 
 #: (embed_dim, depth, num_heads) of the standard sizes; "tiny" is for tests.
 VIT_SIZES: Dict[str, Tuple[int, int, int]] = {

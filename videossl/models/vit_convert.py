@@ -37,8 +37,8 @@ from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 import torch
 from torch import nn
 
-from .vit_pos import resize_joint, resize_spatial, resize_temporal
 from ..errors import InputError
+from .vit_pos import resize_joint, resize_spatial, resize_temporal
 
 StateDict = Dict[str, torch.Tensor]
 

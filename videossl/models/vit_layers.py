@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from timm.layers import DropPath
 from torch import nn
+
 from ..errors import InputError
 
 

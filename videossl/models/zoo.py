@@ -25,6 +25,7 @@ from urllib.parse import urlparse
 
 from ..errors import VideosslError
 
+
 _FB = "https://dl.fbaipublicfiles.com/pyslowfast"
 _OX = "http://www.robots.ox.ac.uk/~htd/coclr"
 _AVID = "https://dl.fbaipublicfiles.com/avid-cma/checkpoints"

@@ -15,6 +15,7 @@ import re
 from typing import Optional
 
 import torch
+
 from ..errors import InputError
 
 _NAME_RE = re.compile(r"checkpoint_epoch_(\d{5})(?:_iter_(\d{7}))?\.pyth$")

@@ -4,10 +4,10 @@ import logging
 import os
 from typing import Optional, Tuple
 
+from ...errors import InputError
 from .base import DecodeError, VideoReader
 from .frames_reader import FrameFolderReader
 from .pyav_reader import PyAVReader
-from ...errors import InputError
 
 logger = logging.getLogger(__name__)
 

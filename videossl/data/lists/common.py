@@ -3,8 +3,8 @@
 import os
 from typing import List, Optional
 
-from ..records import VideoRecord
 from ...errors import InputError
+from ..records import VideoRecord
 
 
 def require_dir(path: str, what: str = "data directory") -> None:

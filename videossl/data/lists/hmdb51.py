@@ -4,9 +4,9 @@ import glob
 import os
 from typing import List, Optional
 
+from ...errors import InputError
 from ..records import VideoRecord
 from .common import require_dir, require_rows, with_flow
-from ...errors import InputError
 
 _SUFFIX = "_test_split{}.txt"
 

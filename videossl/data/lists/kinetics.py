@@ -3,9 +3,9 @@
 import os
 from typing import List, Optional
 
+from ...errors import InputError
 from ..records import VideoRecord
 from .common import require_dir, require_file, require_rows, with_flow
-from ...errors import InputError
 
 
 def read_kinetics_csv(data_dir: str, split: str, prefix: str = "", sep: str = " ",

@@ -4,9 +4,9 @@ import json
 import os
 from typing import List, Optional
 
+from ...errors import InputError
 from ..records import VideoRecord
 from .common import find_file, require_dir, require_rows, with_flow
-from ...errors import InputError
 
 
 def _template(entry: dict) -> str:

@@ -4,9 +4,9 @@ import os
 import re
 from typing import Dict, List, Optional
 
+from ...errors import InputError
 from ..records import VideoRecord
 from .common import find_file, require_dir, require_rows, with_flow
-from ...errors import InputError
 
 _GROUP = re.compile(r"(v_.+_g\d+)_c\d+")
 

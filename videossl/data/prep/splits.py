@@ -3,6 +3,7 @@
 import hashlib
 import os
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
 from ...errors import InputError
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".webm", ".mkv", ".mov", ".m4v")

@@ -18,8 +18,8 @@ from typing import Optional, Sequence
 
 import torch
 
-from .clip_aug import ClipParams, ClipTransform
 from ...errors import InputError
+from .clip_aug import ClipParams, ClipTransform
 
 
 def augment_batch(frames: torch.Tensor, params: Sequence[ClipParams], transform: ClipTransform,

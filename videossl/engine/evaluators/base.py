@@ -11,9 +11,9 @@ from typing import Callable, Dict
 
 import torch
 
+from ...errors import InputError
 from ...utils import distributed as du
 from ..device import to_device
-from ...errors import InputError
 
 EVALUATORS: Dict[str, Callable] = {}
 

@@ -6,10 +6,10 @@ from typing import Dict, Optional
 import torch
 import torch.nn.functional as F
 
+from ...errors import DataError
 from ...utils import distributed as du
 from ..metrics import aggregate_views, topk_accuracy
 from .base import Evaluator, extract, register_evaluator, video_labels
-from ...errors import DataError
 
 
 class TopKEvaluator(Evaluator):

@@ -4,8 +4,8 @@ from typing import Dict, Optional
 
 import torch
 
-from ...utils import distributed as du
 from ...errors import VideosslError
+from ...utils import distributed as du
 from .base import Hook
 
 

@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ...errors import InputError
 from ...models import HeadSpec, build_model
 from ...utils import distributed as du
 from ...utils.logging import get_logger
@@ -27,7 +28,6 @@ from ..base import Backward, CheckpointLayout, Forward, Method, Progress
 from ..momentum import cosine_momentum
 from ..queue import enqueue_, init_queue
 from ..shuffle_bn import batch_shuffle, batch_unshuffle, shuffle_group
-from ...errors import InputError
 
 logger = get_logger("contrastive")
 

@@ -17,8 +17,9 @@ from torch import nn
 
 from videossl.methods import never_load_patterns
 from videossl.models import convert
-from videossl.models.convert import (SOURCES, LoadReport, caffe2_name_to_pyslowfast, clear_names,
-                                     extract_backbone, load_pretrained, register_source)
+from videossl.models.convert import (SOURCES, LoadReport, clear_names, extract_backbone, load_pretrained,
+                                     register_source)
+from videossl.models.resnet_convert import caffe2_name_to_pyslowfast
 from videossl.models.heads import VideoHead
 from videossl.models.r2plus1d import R2Plus1D, R2Plus1DNet
 from videossl.models.resnet import ResNet3D
@@ -413,11 +414,8 @@ def test_register_source_hook(monkeypatch):
 
 
 def test_videomae_checkpoints_are_detected():
-    # The ViT module registers the full VideoMAE mapping; detection must route these files to it.
+    # The ViT module (imported with videossl.models) registers the VideoMAE mapping; detection routes these files to it.
     state = {"encoder.patch_embed.proj.weight": torch.zeros(8, 3, 2, 4, 4),
              "encoder.blocks.0.attn.q_bias": torch.zeros(8), "decoder.head.weight": torch.zeros(6, 8)}
     assert convert.detect_source(state, "module") == "videomae"
     assert convert.detect_source({"s1.pathway0_stem.conv.weight": torch.zeros(1)}, "model_state") == "pyslowfast"
-    # The placeholder mapping (used until a ViT module registers its own) strips ``encoder.``.
-    mapped, dropped = convert._videomae_to_ours(dict(state))
-    assert set(mapped) == {"patch_embed.proj.weight", "blocks.0.attn.q_bias", "decoder.head.weight"} and not dropped

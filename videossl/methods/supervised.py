@@ -27,7 +27,7 @@ class CoCLRLinearHead(nn.Module):
 
     BN starts at weight 1, bias 0; the FC at N(0, 0.01) weights and zero bias.
     Parameter names map CoCLR's checkpoints directly: ``final_bn`` -> ``bn``,
-    ``final_fc.1`` -> ``projection`` (see ``models/convert.py``).
+    ``final_fc.1`` -> ``projection`` (see ``models/coclr_convert.py``).
     """
 
     def __init__(self, dim_in: int, num_classes: int, dropout: float):

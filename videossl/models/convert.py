@@ -9,7 +9,10 @@ uses.  It
    (``blobs``), or a plain state dict; a DataParallel ``module.`` prefix is
    removed;
 2. detects the source format (or takes ``source=``) and maps its keys onto
-   videossl's names (:data:`SOURCES`, extensible with :func:`register_source`);
+   videossl's names (:data:`SOURCES`, extensible with :func:`register_source`;
+   each format is registered beside the model it maps onto: ``resnet_convert``
+   (caffe2), ``coclr_convert`` (CoCLR / ViCC), ``r2plus1d_convert`` (AVID),
+   ``vit_convert`` (VideoMAE, MAE-ST));
    the result is in *PySlowFast layout*: a bare backbone's keys (``s1...``,
    ``Mixed_3b...``) and ``head.*`` for a classifier, ``backbone.*`` /
    ``backbone_hist.*`` (momentum copy) for an SSL model;
@@ -31,7 +34,6 @@ checkpoint, and when *no* weight could be loaded (a silently empty load).
 
 import os
 import pickle
-import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
@@ -40,7 +42,6 @@ import torch
 from torch import nn
 
 from ..errors import InputError
-from .s3d import REFERENCE_BLOCKS
 
 StateDict = Dict[str, torch.Tensor]
 
@@ -256,236 +257,6 @@ def _identity(state: StateDict) -> Tuple[StateDict, List[str]]:
 # PySlowFast .pyth (and videossl's own checkpoints): already our names.  MAE-ST is this format too.
 register_source("pyslowfast", detect=lambda s, c: True, to_ours=_identity, from_ours=lambda s: s,
                 priority=-100, doc="PySlowFast .pyth / videossl: keys used as they are")
-
-
-# ---- caffe2 .pkl (PySlowFast's supervised model zoo) -------------------------------------
-
-_BN_SUFFIX = {"s": "weight", "b": "bias", "rm": "running_mean", "riv": "running_var"}
-_C2_SOLVER_WORDS = ("momentum", "lr", "model_iter")
-
-
-def caffe2_name_to_pyslowfast(name: str) -> str:
-    """A caffe2 blob name of PySlowFast's ResNet zoo -> our parameter name.
-
-    ``conv1_w`` -> ``s1.pathway0_stem.conv.weight``; ``res_conv1_bn_s`` ->
-    ``s1.pathway0_stem.bn.weight``; ``res4_2_branch2b_bn_rm`` ->
-    ``s4.pathway0_res2.branch2.b_bn.running_mean``; ``res3_0_branch1_w`` ->
-    ``s3.pathway0_res0.branch1.weight``; ``pred_w`` -> ``head.projection.weight``.
-    A ``t_`` prefix (SlowFast's fast pathway) maps to ``pathway1``.  Names that
-    match no rule are returned unchanged.
-    """
-    pathway = "pathway0"
-    if name.startswith("t_"):
-        pathway, name = "pathway1", name[2:]
-    m = re.fullmatch(r"res(\d+)_(\d+)_branch2([a-z])_(w|b|bn_(?:s|b|rm|riv))", name)
-    if m:
-        stage, block, conv, rest = m.groups()
-        base = f"s{stage}.{pathway}_res{block}.branch2.{conv}"
-        return f"{base}.weight" if rest == "w" else (f"{base}.bias" if rest == "b" else
-                                                    f"{base}_bn.{_BN_SUFFIX[rest[3:]]}")
-    m = re.fullmatch(r"res(\d+)_(\d+)_branch1_(w|bn_(?:s|b|rm|riv))", name)
-    if m:
-        stage, block, rest = m.groups()
-        base = f"s{stage}.{pathway}_res{block}.branch1"
-        return f"{base}.weight" if rest == "w" else f"{base}_bn.{_BN_SUFFIX[rest[3:]]}"
-    m = re.fullmatch(r"res_conv1_bn_(s|b|rm|riv)", name)
-    if m:
-        return f"s1.{pathway}_stem.bn.{_BN_SUFFIX[m.group(1)]}"
-    m = re.fullmatch(r"conv1_(w|b)", name)
-    if m:
-        return f"s1.{pathway}_stem.conv.{'weight' if m.group(1) == 'w' else 'bias'}"
-    m = re.fullmatch(r"pred_(w|b)", name)
-    if m:
-        return f"head.projection.{'weight' if m.group(1) == 'w' else 'bias'}"
-    return name
-
-
-def _caffe2_to_ours(state: StateDict) -> Tuple[StateDict, List[str]]:
-    out, dropped = OrderedDict(), []
-    for k, v in state.items():
-        if any(word in k for word in _C2_SOLVER_WORDS):
-            dropped.append(k)
-        else:
-            out[caffe2_name_to_pyslowfast(k)] = v
-    return out, dropped
-
-
-def _pyslowfast_to_caffe2_name(key: str) -> str:
-    inv = {v: k for k, v in _BN_SUFFIX.items()}
-    m = re.fullmatch(r"s(\d+)\.pathway0_res(\d+)\.branch2\.([a-z])(_bn)?\.(\w+)", key)
-    if m:
-        stage, block, conv, bn, leaf = m.groups()
-        tail = f"bn_{inv[leaf]}" if bn else ("w" if leaf == "weight" else "b")
-        return f"res{stage}_{block}_branch2{conv}_{tail}"
-    m = re.fullmatch(r"s(\d+)\.pathway0_res(\d+)\.branch1(_bn)?\.(\w+)", key)
-    if m:
-        stage, block, bn, leaf = m.groups()
-        return f"res{stage}_{block}_branch1_" + (f"bn_{inv[leaf]}" if bn else "w")
-    m = re.fullmatch(r"s1\.pathway0_stem\.(conv|bn)\.(\w+)", key)
-    if m:
-        return "conv1_w" if m.group(1) == "conv" else f"res_conv1_bn_{inv[m.group(2)]}"
-    m = re.fullmatch(r"head\.projection\.(weight|bias)", key)
-    if m:
-        return "pred_w" if m.group(1) == "weight" else "pred_b"
-    return key
-
-
-def _ours_to_caffe2(state: StateDict) -> StateDict:
-    return OrderedDict((_pyslowfast_to_caffe2_name(k), v) for k, v in state.items()
-                       if not k.endswith("num_batches_tracked"))
-
-
-register_source("caffe2", detect=lambda s, c: c == "blobs", to_ours=_caffe2_to_ours,
-                from_ours=_ours_to_caffe2, priority=100,
-                doc="caffe2 .pkl {'blobs'} of PySlowFast's ResNet zoo (TRAIN.CHECKPOINT_TYPE caffe2)")
-
-
-# ---- CoCLR / ViCC .pth.tar -----------------------------------------------------------------
-
-# Encoder module of the reference -> our role prefix (PySlowFast layout).
-COCLR_ROLES = {"encoder_q": "backbone", "encoder_k": "backbone_hist", "sampler": "sampler", "second": "second"}
-# encoder = Sequential(backbone, pool, Conv3d 1x1x1, ReLU, Conv3d 1x1x1): indices 2 and 4 are the
-# projection MLP, which is our 2-layer MLPHead (Linears 0 and 2) without BN.
-_COCLR_HEAD = {"2": "0", "4": "2"}
-_S3D_ALIAS = {f"{block}.{i}.": name + "." for block, names in REFERENCE_BLOCKS.items()
-              for i, name in enumerate(names)}
-_S3D_ALIAS_RE = re.compile(r"block[1-5]\.\d+\.")
-
-
-def _fold_s3d_alias(key: str) -> Tuple[str, bool]:
-    """Backbone key ``block4.2.x`` -> ``Mixed_4c.x`` (S3D's Sequential alias); returns (key, was_alias)."""
-    m = _S3D_ALIAS_RE.match(key)
-    if not m or m.group(0) not in _S3D_ALIAS:
-        return key, False
-    return _S3D_ALIAS[m.group(0)] + key[m.end():], True
-
-
-def _coclr_to_ours(state: StateDict) -> Tuple[StateDict, List[str]]:
-    named, aliases, dropped = OrderedDict(), OrderedDict(), []
-    for k, v in state.items():
-        head, _, rest = k.partition(".")
-        if head in COCLR_ROLES:
-            role = COCLR_ROLES[head]
-            idx, _, sub = rest.partition(".")
-            if idx == "0":
-                key, is_alias = _fold_s3d_alias(sub)
-                if is_alias:
-                    aliases[f"{role}.{key}"] = (k, v)
-                else:
-                    named[f"{role}.{key}"] = v
-                continue
-            if idx in _COCLR_HEAD:
-                w = v.flatten(1) if v.dim() == 5 else v
-                named[f"{role}.head.projection.projection.{_COCLR_HEAD[idx]}.{sub}"] = w
-                continue
-        elif head == "backbone":  # CoCLR / ViCC classifier: backbone.* + final_fc
-            key, is_alias = _fold_s3d_alias(rest)
-            if is_alias:
-                aliases[key] = (k, v)
-            else:
-                named[key] = v
-            continue
-        elif head == "final_fc":  # Sequential([Dropout,] Linear): the Linear is the last index
-            named[f"head.projection.{k.rsplit('.', 1)[1]}"] = v
-            continue
-        elif head == "final_bn":  # the linear probe's BatchNorm1d (after L2-normalisation)
-            named[f"head.bn.{rest}"] = v
-            continue
-        elif k == "prototypes.weight":  # ViCC's SwAV prototypes (P x 128)
-            named["swav_prototypes.weight"] = v
-            continue
-        named[k] = v  # queue, queue_ptr, ...: left for the model to claim
-    for k, (original, v) in aliases.items():  # an alias whose named twin is absent still counts
-        if k in named:
-            dropped.append(original)
-        else:
-            named[k] = v
-    return named, dropped
-
-
-def _ours_to_coclr(state: StateDict) -> StateDict:
-    """PySlowFast layout -> a CoCLR/ViCC pretrain state dict, with S3D's duplicated aliases."""
-    inv_roles = {v: k for k, v in COCLR_ROLES.items()}
-    inv_alias = {name.rstrip("."): alias for alias, name in _S3D_ALIAS.items()}
-    inv_head = {v: k for k, v in _COCLR_HEAD.items()}
-    out = OrderedDict()
-    for k, v in state.items():
-        role, _, rest = k.partition(".")
-        if k == "swav_prototypes.weight":
-            out["prototypes.weight"] = v
-            continue
-        if role not in inv_roles:
-            out[k] = v
-            continue
-        enc = inv_roles[role]
-        m = re.fullmatch(r"head\.projection\.projection\.(\d+)\.(\w+)", rest)
-        if m:
-            out[f"{enc}.{inv_head[m.group(1)]}.{m.group(2)}"] = v.reshape(*v.shape, 1, 1, 1) if v.dim() == 2 else v
-            continue
-        out[f"{enc}.0.{rest}"] = v
-        layer, _, tail = rest.partition(".")
-        if layer in inv_alias:
-            out[f"{enc}.0.{inv_alias[layer]}{tail}"] = v
-    return out
-
-
-def _looks_coclr(state: StateDict, container: str) -> bool:
-    return any(k.split(".", 1)[0] in COCLR_ROLES and k.split(".")[1:2] == ["0"] for k in state) or (
-        container == "state_dict" and any(k.startswith("final_fc.") for k in state))
-
-
-register_source("coclr", detect=_looks_coclr, to_ours=_coclr_to_ours, from_ours=_ours_to_coclr, priority=50,
-                doc="CoCLR / ViCC .pth.tar {'state_dict'}: encoder_q.0.* -> backbone.*, encoder_k -> "
-                    "backbone_hist, projection convs -> head.projection.projection.{0,2}, ViCC prototypes -> "
-                    "swav_prototypes; classifiers: final_bn -> head.bn, final_fc -> head.projection; "
-                    "S3D blockN aliases folded")
-
-
-# ---- AVID-CMA .pth.tar (the 15.4M R(2+1)D-18) ------------------------------------------------
-
-def _avid_to_ours(state: StateDict) -> Tuple[StateDict, List[str]]:
-    out = OrderedDict()
-    for k, v in state.items():
-        if k.startswith("video_model."):
-            out["backbone." + k[len("video_model."):]] = v
-        elif k.startswith("video_proj.projection."):
-            out["backbone.head.projection.projection." + k[len("video_proj.projection."):]] = v
-        else:
-            out[k] = v  # audio_model.*, audio_proj.*: not ours
-    return out, []
-
-
-def _ours_to_avid(state: StateDict) -> StateDict:
-    out = OrderedDict()
-    for k, v in state.items():
-        if k.startswith("backbone.head.projection.projection."):
-            out["video_proj.projection." + k[len("backbone.head.projection.projection."):]] = v
-        elif k.startswith("backbone."):
-            out["video_model." + k[len("backbone."):]] = v
-        else:
-            out[k] = v
-    return out
-
-
-register_source("avid", detect=lambda s, c: any(k.startswith("video_model.") for k in s),
-                to_ours=_avid_to_ours, from_ours=_ours_to_avid, priority=40,
-                doc="AVID-CMA .pth.tar {'model'} (module.video_model.*): video_model -> backbone, "
-                    "video_proj.projection -> backbone.head.projection.projection")
-
-
-# ---- VideoMAE .pth (default mapping; the ViT module may re-register a fuller one) --------------
-
-def _videomae_to_ours(state: StateDict) -> Tuple[StateDict, List[str]]:
-    return OrderedDict((k[len("encoder."):] if k.startswith("encoder.") else k, v) for k, v in state.items()), []
-
-
-def _looks_videomae(state: StateDict, container: str) -> bool:
-    return container in ("model", "module") and any("patch_embed.proj" in k for k in state)
-
-
-register_source("videomae", detect=_looks_videomae, to_ours=_videomae_to_ours, priority=30,
-                doc="VideoMAE .pth {'model'|'module'}: encoder.* -> * (placeholder until the ViT "
-                    "module registers its mapping)")
 
 
 # --------------------------------------------------------------------------------------------

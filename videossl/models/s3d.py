@@ -20,7 +20,8 @@ Init as the reference: convs N(0, 0.01), BN weight 1 / bias 0, gating FCs
 PyTorch's default.  BN uses PyTorch's defaults (eps 1e-5, momentum 0.1).
 """
 
-from typing import List, Sequence
+import re
+from typing import List, Sequence, Tuple
 
 import torch
 from torch import nn
@@ -128,6 +129,18 @@ REFERENCE_BLOCKS = {
     "block5": ("MaxPool_5a", "Mixed_5b", "Mixed_5c"),
 }
 LAYER_ORDER: List[str] = [name for layers in REFERENCE_BLOCKS.values() for name in layers]
+#: The reference's ``Sequential`` aliases: ``"block4.2."`` -> ``"Mixed_4c."`` (its state dicts hold both names).
+S3D_ALIASES = {f"{block}.{i}.": name + "." for block, names in REFERENCE_BLOCKS.items()
+               for i, name in enumerate(names)}
+_S3D_ALIAS_RE = re.compile(r"block[1-5]\.\d+\.")
+
+
+def fold_s3d_alias(key: str) -> Tuple[str, bool]:
+    """A reference S3D key under its alias (``block4.2.x``) -> its layer name (``Mixed_4c.x``); (key, was_alias)."""
+    m = _S3D_ALIAS_RE.match(key)
+    if not m or m.group(0) not in S3D_ALIASES:
+        return key, False
+    return S3D_ALIASES[m.group(0)] + key[m.end():], True
 
 
 class S3D(nn.Module):

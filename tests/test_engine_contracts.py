@@ -181,3 +181,24 @@ def test_declared_momentum_pairs_and_frozen_modules():
     torch.testing.assert_close(m.copy[0].weight, 0.75 * before + 0.25 * m.online[0].weight)
     m.train()
     assert m.online.training and m.copy.training and not m.probe.training  # copies keep train-mode BN
+
+
+def test_checkpoints_hold_the_schedule_and_every_hooks_state(tmp_path):
+    from videossl.engine.run import run_task
+    from videossl.utils.logging import read_json_stats
+
+    cfg = load_config([], tiny_cfg_opts(**{
+        "TASK": "supervised", "TRAIN.DATASET": "synthetic", "TEST.ENABLE": False, "SYNTHETIC.NUM_CLASSES": 4,
+        "SYNTHETIC.TRAIN_PER_CLASS": 3, "SYNTHETIC.TEST_PER_CLASS": 1, "SYNTHETIC.NUM_FRAMES": 16,
+        "SYNTHETIC.SIZE": 32, "SOLVER.MAX_EPOCH": 1, "TRAIN.CHECKPOINT_ITER_PERIOD": 2, "OUTPUT_DIR": str(tmp_path)}))
+    run_task(cfg)
+    # the mid-epoch checkpoint (iteration 2) was replaced by the epoch's: it holds the state after all 3 steps
+    ckpt = torch.load(tmp_path / "checkpoints" / "checkpoint_epoch_00001.pyth", weights_only=False)
+    losses = [s["loss"] for s in read_json_stats(str(tmp_path / "stdout.log"), "train_iter")]
+    assert len(losses) == 3  # 12 videos / batch 4
+    assert ckpt["scheduler_state"]["policy"] == cfg.SOLVER.LR_POLICY
+    assert ckpt["scheduler_state"]["max_epoch"] == 1 and ckpt["scheduler_state"]["base_lr"] == cfg.SOLVER.BASE_LR
+    hooks = ckpt["hooks"]
+    assert hooks["loss_guard"]["prev_loss"] == pytest.approx(losses[2], rel=1e-5)  # json_stats keeps 6 digits
+    assert hooks["data_health"] == {"epoch": 0, "failed": 0, "seen": 12}  # three batches of 4
+    assert set(hooks) == {"loss_guard", "logger", "data_health", "preemption", "checkpointer"}

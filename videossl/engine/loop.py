@@ -195,7 +195,7 @@ class Trainer:
         self.start_epoch, self.start_iter = ckpt["resume_epoch"], ckpt["resume_iter"]
         self.global_iter = ckpt["global_iter"]
         saved = ckpt.get("scheduler_state")
-        if isinstance(saved, dict) and saved != dataclasses.asdict(self.schedule):
+        if isinstance(saved, dict) and "policy" in saved and saved != dataclasses.asdict(self.schedule):
             logger.warning("the LR schedule differs from the checkpoint's (%s vs now %s): the resumed run "
                            "follows the current config", saved, dataclasses.asdict(self.schedule))
         hook_states = ckpt.get("hooks", {})

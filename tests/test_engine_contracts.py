@@ -1,6 +1,7 @@
 """The engine's contracts: tasks, builders with overrides, method defaults, hooks' state, errors, and no cfg in the loop."""
 
 import ast
+import math
 import os
 import re
 
@@ -202,3 +203,17 @@ def test_checkpoints_hold_the_schedule_and_every_hooks_state(tmp_path):
     assert hooks["loss_guard"]["prev_loss"] == pytest.approx(losses[2], rel=1e-5)  # json_stats keeps 6 digits
     assert hooks["data_health"] == {"epoch": 0, "failed": 0, "seen": 12}  # three batches of 4
     assert set(hooks) == {"loss_guard", "logger", "data_health", "preemption", "checkpointer"}
+
+
+def test_warmup_longer_than_the_run_warns_and_runs_as_pyslowfast(caplog):
+    from videossl.config import compute_scale
+    from videossl.engine.lr_schedule import build_lr_schedule
+
+    with caplog.at_level("WARNING", logger="videossl.config"):
+        cfg = load_config([], ["SOLVER.MAX_EPOCH", "1", "SOLVER.WARMUP_EPOCHS", "10.0", "SOLVER.BASE_LR", "0.1",
+                               "SOLVER.WARMUP_START_LR", "0.0", "SOLVER.LR_POLICY", "cosine"])
+    assert "SOLVER.WARMUP_EPOCHS=10.0 exceeds SOLVER.MAX_EPOCH=1" in caplog.text
+    # PySlowFast's get_lr_at_epoch: linear from WARMUP_START_LR to the policy's LR at WARMUP_EPOCHS
+    schedule = build_lr_schedule(cfg, compute_scale(cfg, 1))
+    end = 0.1 * (math.cos(math.pi * 10.0 / 1) + 1) / 2
+    assert schedule.lr_at(0.5) == pytest.approx(end * 0.5 / 10.0)

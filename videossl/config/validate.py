@@ -1,5 +1,7 @@
 """Consistency checks run once at start-up, before the config is frozen."""
 
+import logging
+
 from ..engine.tasks import get_task
 from ..errors import InputError
 
@@ -34,10 +36,10 @@ def validate_cfg(cfg) -> None:
                 f"for steps_with_relative_lrs (got {cfg.SOLVER.STEPS} and {cfg.SOLVER.LRS})"
             )
     if cfg.SOLVER.WARMUP_EPOCHS > cfg.SOLVER.MAX_EPOCH:
-        raise InputError(
-            f"SOLVER.WARMUP_EPOCHS={cfg.SOLVER.WARMUP_EPOCHS} exceeds "
-            f"SOLVER.MAX_EPOCH={cfg.SOLVER.MAX_EPOCH}"
-        )
+        # PySlowFast runs it (the usual smoke test SOLVER.MAX_EPOCH 1 of a recipe): the whole run is warmup.
+        logging.getLogger("videossl.config").warning(
+            "SOLVER.WARMUP_EPOCHS=%s exceeds SOLVER.MAX_EPOCH=%s: the whole run is warmup (as in PySlowFast)",
+            cfg.SOLVER.WARMUP_EPOCHS, cfg.SOLVER.MAX_EPOCH)
     _choice(cfg.BN.NORM_TYPE, "BN.NORM_TYPE", ("batchnorm", "sync_batchnorm"))
     _choice(cfg.TRAIN.MIXED_PRECISION_DTYPE, "TRAIN.MIXED_PRECISION_DTYPE", ("float16", "bfloat16"))
     _choice(cfg.TEST.EVALUATOR, "TEST.EVALUATOR", get_task(cfg.TASK).evaluators)

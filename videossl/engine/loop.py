@@ -33,7 +33,8 @@ from ..utils import distributed as du
 from ..utils.logging import get_logger
 from ..utils.rng import get_rng_state, seed_everything, set_rng_state
 from .device import get_device, to_device
-from .hooks import Checkpointer, DataHealth, Hook, LossGuard, PeriodicEval, Preemption, TrainLogger
+from .hooks import Checkpointer, DataHealth, Hook, LossGuard, PeriodicEval, PreciseBN, Preemption, TrainLogger
+from .hooks.precise_bn import check_precise_bn_supported
 from .lr_schedule import LRSchedule, build_lr_schedule
 from .optim import build_optimizer_from_cfg, set_lr
 from .settings import TrainSettings, build_train_settings
@@ -96,6 +97,7 @@ class Trainer:
         self.data_time = 0.0
         self.last_checkpoint: Optional[str] = None
         self.tensorboard = None  # set by the logging hook
+        self.data: Optional[TrainData] = None  # the training data of the running train()
 
     # ------------------------------------------------------------------ hooks
     def _call(self, point: str, *args) -> None:
@@ -138,6 +140,7 @@ class Trainer:
     def train(self, data: TrainData) -> None:
         """Train from ``(start_epoch, start_iter)`` to ``settings.max_epoch``."""
         s = self.settings
+        self.data = data
         self.method.train()
         self._call("before_train")
         try:
@@ -216,15 +219,18 @@ class Trainer:
 
 # ---------------------------------------------------------------------- builders
 def build_hooks(cfg, settings: TrainSettings) -> List[Hook]:
-    """The standard hooks, in call order: loss guard, logging, data health, preemption, checkpoints, eval."""
+    """The standard hooks, in call order: loss guard, logging, data health, preemption, precise BN
+    (``BN.USE_PRECISE_STATS``), checkpoints, eval."""
     hooks: List[Hook] = [
         LossGuard(settings.loss_explosion_factor),
         TrainLogger(settings.log_period, settings.tensorboard_dir),
         DataHealth(settings.max_failed_fraction),
         Preemption(),
-        Checkpointer(settings.output_dir, settings.checkpoint_prefix, settings.checkpoint_period,
-                     settings.checkpoint_iter_period),
     ]
+    if settings.precise_bn_batches > 0:
+        hooks.append(PreciseBN(settings.precise_bn_batches, settings.checkpoint_period, settings.eval_period))
+    hooks.append(Checkpointer(settings.output_dir, settings.checkpoint_prefix, settings.checkpoint_period,
+                              settings.checkpoint_iter_period))
     monitor = settings.task.monitor
     if monitor and settings.eval_period > 0 and settings.knn_monitor:
         from .evaluators import build_evaluator
@@ -246,6 +252,8 @@ def build_trainer(cfg, hooks: Optional[List[Hook]] = None) -> Trainer:
     scale = compute_scale(cfg, world)
     seed_everything(cfg.RNG_SEED + du.get_rank())
     method = build_method(cfg).to(device)
+    if settings.precise_bn_batches > 0:
+        check_precise_bn_supported(method)
     schedule = build_lr_schedule(cfg, scale)
     optimizer = build_optimizer_from_cfg(cfg, method, scale.base_lr)
     use_scaler = settings.amp and settings.amp_dtype == torch.float16 and device.type == "cuda"

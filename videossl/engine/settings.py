@@ -45,6 +45,8 @@ class TrainSettings:
     amp_dtype: torch.dtype
     clip_grad_val: float  # 0 = off
     clip_grad_l2norm: float  # 0 = off
+    # BN
+    precise_bn_batches: int  # BN.NUM_BATCHES_PRECISE with BN.USE_PRECISE_STATS; 0 = off
     # guards
     loss_explosion_factor: float  # 0 = off
     max_failed_fraction: float
@@ -82,5 +84,6 @@ def build_train_settings(cfg, world_size: int, device: torch.device) -> TrainSet
         eval_period=cfg.TRAIN.EVAL_PERIOD, knn_monitor=cfg.CONTRASTIVE.KNN_ON,
         amp=amp, amp_dtype=amp_dtype, clip_grad_val=cfg.SOLVER.CLIP_GRAD_VAL,
         clip_grad_l2norm=cfg.SOLVER.CLIP_GRAD_L2NORM, loss_explosion_factor=cfg.TRAIN.KILL_LOSS_EXPLOSION_FACTOR,
+        precise_bn_batches=cfg.BN.NUM_BATCHES_PRECISE if cfg.BN.USE_PRECISE_STATS else 0,
         max_failed_fraction=cfg.DATA_LOADER.MAX_FAILED_FRACTION,
     )

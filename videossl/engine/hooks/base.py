@@ -17,7 +17,8 @@ resumed run continues exactly.  What a hook may read on the trainer:
 ``device``, ``epoch``, ``iter`` (the step's 0-based index in the epoch),
 ``iters_this_epoch``, ``global_iter`` (steps done), ``batch`` (the current
 batch, before it moves to the device), ``stats`` (the last step's logged
-values), ``data_time``, ``last_checkpoint`` and ``checkpointer``.
+values), ``data_time``, ``data`` (the :class:`~videossl.engine.loop.TrainData`),
+``last_checkpoint`` and ``checkpointer``.
 """
 
 from typing import Dict

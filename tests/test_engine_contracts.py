@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from conftest import tiny_cfg_opts
+from helpers.logs import Records
 from videossl.config import load_config
 from videossl.engine.evaluators.base import view_order
 from videossl.engine.tasks import get_task
@@ -205,14 +206,14 @@ def test_checkpoints_hold_the_schedule_and_every_hooks_state(tmp_path):
     assert set(hooks) == {"loss_guard", "logger", "data_health", "preemption", "checkpointer"}
 
 
-def test_warmup_longer_than_the_run_warns_and_runs_as_pyslowfast(caplog):
+def test_warmup_longer_than_the_run_warns_and_runs_as_pyslowfast():
     from videossl.config import compute_scale
     from videossl.engine.lr_schedule import build_lr_schedule
 
-    with caplog.at_level("WARNING", logger="videossl.config"):
+    with Records() as records:
         cfg = load_config([], ["SOLVER.MAX_EPOCH", "1", "SOLVER.WARMUP_EPOCHS", "10.0", "SOLVER.BASE_LR", "0.1",
                                "SOLVER.WARMUP_START_LR", "0.0", "SOLVER.LR_POLICY", "cosine"])
-    assert "SOLVER.WARMUP_EPOCHS=10.0 exceeds SOLVER.MAX_EPOCH=1" in caplog.text
+    assert "SOLVER.WARMUP_EPOCHS=10.0 exceeds SOLVER.MAX_EPOCH=1" in records.text
     # PySlowFast's get_lr_at_epoch: linear from WARMUP_START_LR to the policy's LR at WARMUP_EPOCHS
     schedule = build_lr_schedule(cfg, compute_scale(cfg, 1))
     end = 0.1 * (math.cos(math.pi * 10.0 / 1) + 1) / 2

@@ -4,6 +4,7 @@ import difflib
 import os
 from typing import Iterable, List, Sequence
 
+import yaml
 from fvcore.common.config import CfgNode
 
 from ..errors import VideosslError
@@ -75,7 +76,18 @@ def merge_file(cfg: CfgNode, path: str) -> None:
     """Merge one YAML file (``_BASE_`` supported) into ``cfg``, strictly."""
     if not os.path.isfile(path):
         raise ConfigError(f"config file not found: {path}")
-    loaded = CfgNode.load_yaml_with_base(path, allow_unsafe=False)
+    try:
+        with open(path) as f:
+            doc = yaml.safe_load(f)
+    except yaml.YAMLError as err:
+        where = getattr(err, "problem_mark", None)
+        at = f" at line {where.line + 1}, column {where.column + 1}" if where is not None else ""
+        raise ConfigError(f"{path}: not valid YAML{at} ({getattr(err, 'problem', None) or err})") from None
+    if doc is None:  # an empty file changes nothing
+        return
+    if not isinstance(doc, dict):
+        raise ConfigError(f"{path}: a config file must be a mapping of KEY: value, not a {type(doc).__name__}")
+    loaded = CfgNode.load_yaml_with_base(path, allow_unsafe=False)  # resolves _BASE_
     _merge_checked(cfg, loaded, cfg, path)
 
 

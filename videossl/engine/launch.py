@@ -10,6 +10,7 @@
 The backend is ``cfg.DIST_BACKEND`` (NCCL) when CUDA is available, gloo otherwise.
 """
 
+import logging
 import os
 from typing import Callable
 
@@ -55,6 +56,9 @@ def launch_job(cfg, fn: Callable, init_method: str = "tcp://localhost:9999") -> 
         return
     num_local = max(cfg.NUM_GPUS, 1)
     world_size = num_local * cfg.NUM_SHARDS
+    if cfg.NUM_GPUS > 1 and not torch.cuda.is_available():
+        logging.getLogger("videossl.launch").warning(
+            "NUM_GPUS=%d on a machine without CUDA: %d CPU processes on gloo", cfg.NUM_GPUS, cfg.NUM_GPUS)
     if world_size > 1:
         mp.spawn(_run, args=(cfg, fn, init_method, world_size), nprocs=num_local, join=True)
     else:

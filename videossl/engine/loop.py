@@ -269,6 +269,11 @@ def build_train_data(cfg, settings: TrainSettings) -> TrainData:
     if settings.per_process_batch < 1:
         raise InputError(f"TRAIN.BATCH_SIZE={cfg.TRAIN.BATCH_SIZE} gives no sample per process")
     dataset = build_dataset(cfg, "train")
+    if settings.task.method is not None:  # a classifier: every label must have an output
+        bad = next((r for r in dataset.records if not 0 <= r.label < cfg.MODEL.NUM_CLASSES), None)
+        if bad is not None:
+            raise InputError(f"{bad.path} has label {bad.label}, outside MODEL.NUM_CLASSES={cfg.MODEL.NUM_CLASSES} "
+                             f"(TRAIN.DATASET {cfg.TRAIN.DATASET}); set MODEL.NUM_CLASSES or fix the list")
     logger.info(
         "train: %d videos, %d process(es), batch %d per process, global batch %d, base LR %.5g "
         "(SOLVER.BASE_LR %.5g%s)", len(dataset), settings.world_size, settings.per_process_batch,

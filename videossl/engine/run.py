@@ -15,7 +15,7 @@ from typing import Dict
 
 from torch.multiprocessing.spawn import ProcessExitedException
 
-from ..errors import VideosslError
+from ..errors import InputError, VideosslError
 from ..utils import checkpoint as cu
 from ..utils import distributed as du
 from ..utils.logging import get_logger, setup_logging
@@ -48,10 +48,18 @@ def log_model_info(cfg, method) -> None:
 def resume_or_initialise(cfg, trainer: Trainer) -> None:
     """Resume from the task's last checkpoint in OUTPUT_DIR (``TRAIN.AUTO_RESUME``), else initialise."""
     s = trainer.settings
-    path = cu.last_checkpoint(s.output_dir, s.checkpoint_prefix) if s.auto_resume else None
-    if path:
-        trainer.load_state_dict(weights.read_training_checkpoint(path), path)
+    candidates = cu.list_checkpoints(s.output_dir, s.checkpoint_prefix) if s.auto_resume else []
+    for path in reversed(candidates):  # the newest readable one
+        try:
+            ckpt = weights.read_training_checkpoint(path)
+        except InputError as err:
+            logger.warning("cannot resume from %s (%s); trying the previous checkpoint", path, err)
+            continue
+        trainer.load_state_dict(ckpt, path)
         return
+    if candidates:
+        raise InputError(f"none of the {len(candidates)} checkpoints in {cu.checkpoint_dir(s.output_dir)} can "
+                         "be read; move them away to start afresh (TRAIN.AUTO_RESUME)")
     weights.initialise(trainer.method, weights.init_checkpoints(cfg, s.task), s.task,
                        clear_patterns=cfg.TRAIN.CHECKPOINT_CLEAR_NAME_PATTERN, inflate=cfg.TRAIN.CHECKPOINT_INFLATE,
                        source="caffe2" if cfg.TRAIN.CHECKPOINT_TYPE == "caffe2" else None)
@@ -136,7 +144,12 @@ def _job(cfg):
 
 
 def run_job(cfg, init_method: str, launch_job) -> int:
-    save_config(cfg)
+    try:
+        save_config(cfg)
+    except OSError as err:
+        print(f"videossl: error: OUTPUT_DIR={cfg.OUTPUT_DIR!r} is not writable ({err.strerror or err})",
+              file=sys.stderr)
+        return 1
     try:
         launch_job(cfg, _job, init_method)
     except SystemExit as exc:

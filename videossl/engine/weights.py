@@ -116,6 +116,10 @@ def initialise(method: Method, checkpoints: Dict[str, str], task: TaskSpec, *,
     reports = method.init_from(checkpoints, load)
     for role, report in reports.items():
         logger.info("initialised %s from %s\n%s", role, checkpoints[role], report.table())
+        if len(report.mismatched) >= max(len(report.loaded), 1):
+            logger.warning("%s: %d tensors do not fit the model's shapes and only %d loaded (e.g. %s): "
+                           "is it the right MODEL.ARCH / checkpoint?", checkpoints[role], len(report.mismatched),
+                           len(report.loaded), report.mismatched[0][0])
     return reports
 
 

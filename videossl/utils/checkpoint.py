@@ -9,14 +9,15 @@ PySlowFast's ``epoch`` means "epochs completed"; a mid-epoch checkpoint has
 ``epoch = e`` (the running epoch) and ``iter > 0``.
 """
 
+import errno
 import glob
 import os
 import re
-from typing import Optional
+from typing import List, Optional
 
 import torch
 
-from ..errors import InputError
+from ..errors import DataError, InputError
 
 _NAME_RE = re.compile(r"checkpoint_epoch_(\d{5})(?:_iter_(\d{7}))?\.pyth$")
 
@@ -39,25 +40,43 @@ def _sort_key(path: str):
     return (int(m.group(1)), int(m.group(2) or 0)) if m else (-1, -1)
 
 
-def last_checkpoint(output_dir: str, task_prefix: str = "") -> Optional[str]:
-    """Most advanced checkpoint of this task in ``OUTPUT_DIR/checkpoints``, or None."""
+def list_checkpoints(output_dir: str, task_prefix: str = "") -> List[str]:
+    """This task's checkpoints in ``OUTPUT_DIR/checkpoints``, oldest first (by epoch, then iteration)."""
     stem = f"{task_prefix}_checkpoint" if task_prefix else "checkpoint"
     files = [
         f for f in glob.glob(os.path.join(checkpoint_dir(output_dir), f"{stem}_epoch_*.pyth"))
         if os.path.basename(f).startswith(stem + "_epoch_")
     ]
-    return max(files, key=_sort_key) if files else None
+    return sorted(files, key=_sort_key)
+
+
+def last_checkpoint(output_dir: str, task_prefix: str = "") -> Optional[str]:
+    """Most advanced checkpoint of this task in ``OUTPUT_DIR/checkpoints``, or None."""
+    files = list_checkpoints(output_dir, task_prefix)
+    return files[-1] if files else None
 
 
 def save_atomic(obj, path: str) -> None:
-    """``torch.save`` to a temp file in the same directory, fsync, then rename."""
+    """``torch.save`` to a temp file in the same directory, fsync, then rename.
+
+    A failed write (a full disk: ``ENOSPC``) removes the partial file and
+    raises :class:`~videossl.errors.DataError` naming the path and the cause;
+    an existing checkpoint at ``path`` is never half-overwritten.
+    """
     os.makedirs(os.path.dirname(path), exist_ok=True)
     tmp = f"{path}.tmp.{os.getpid()}"
-    with open(tmp, "wb") as f:
-        torch.save(obj, f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as err:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        cause = errno.errorcode.get(err.errno, "") if err.errno else ""
+        raise DataError(f"could not write checkpoint {path}: {err.strerror or err}"
+                        f"{f' ({cause})' if cause else ''}; the partial file was removed") from None
 
 
 def load_file(path: str) -> dict:

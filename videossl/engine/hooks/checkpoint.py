@@ -1,7 +1,7 @@
 """Checkpoints: every ``checkpoint_period`` epochs and the last one, every ``iter_period`` iterations, on request."""
 
 import os
-from typing import Optional
+from typing import Optional, Tuple
 
 from ...utils import checkpoint as cu
 from ...utils import distributed as du
@@ -15,7 +15,9 @@ class Checkpointer(Hook):
     """Writes ``trainer.state_dict(...)`` atomically under PySlowFast's names (rank 0 writes, all ranks join).
 
     Epoch checkpoints are all kept; of the mid-epoch (``_iter_``) checkpoints
-    only the newest.  Other hooks (preemption) call :meth:`save` directly.
+    only the newest.  With iteration checkpoints on, an epoch boundary that is
+    not a checkpoint epoch is saved as that epoch's last ``_iter_`` file.
+    Other hooks (preemption) call :meth:`save` directly.
 
     Args:
         output_dir: ``OUTPUT_DIR`` (files go to its ``checkpoints/``).
@@ -32,10 +34,14 @@ class Checkpointer(Hook):
         self.period = period
         self.iter_period = iter_period
 
-    def save(self, trainer, epoch: int, next_iter: int) -> Optional[str]:
-        """Write a checkpoint that resumes at ``(epoch, next_iter)``; returns its path."""
+    def save(self, trainer, epoch: int, next_iter: int, name_at: Optional[Tuple[int, int]] = None) -> Optional[str]:
+        """Write a checkpoint that resumes at ``(epoch, next_iter)``; returns its path.
+
+        ``name_at``: the ``(epoch, iteration)`` of the file name when it differs
+        (an epoch boundary saved as the last mid-epoch checkpoint).
+        """
         state = trainer.state_dict(epoch, next_iter)
-        path = os.path.join(self.dir, cu.checkpoint_name(self.prefix, epoch, next_iter))
+        path = os.path.join(self.dir, cu.checkpoint_name(self.prefix, *(name_at or (epoch, next_iter))))
         if du.is_main_process():
             cu.save_atomic(state, path)
             stem = os.path.basename(path).split("_epoch_")[0]
@@ -56,3 +62,7 @@ class Checkpointer(Hook):
         done = trainer.epoch + 1
         if done % self.period == 0 or done == trainer.settings.max_epoch:
             self.save(trainer, done, 0)
+        elif self.iter_period > 0:
+            # With iteration checkpoints on, every epoch boundary is saved too (as the epoch's last
+            # mid-epoch file, replaced by the next one), so a kill right after it loses no epoch.
+            self.save(trainer, done, 0, name_at=(trainer.epoch, trainer.iters_this_epoch))

@@ -16,6 +16,7 @@ from videossl.utils import checkpoint as cu
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
+sys.path.insert(0, ROOT)
 
 SYNTH = {"TRAIN.DATASET": "synthetic", "TEST.ENABLE": False, "SYNTHETIC.NUM_CLASSES": 4,
          "SYNTHETIC.TRAIN_PER_CLASS": 3, "SYNTHETIC.TEST_PER_CLASS": 1, "SYNTHETIC.NUM_FRAMES": 16,
@@ -149,3 +150,26 @@ def test_tensorboard_purges_the_steps_after_a_resume(tmp_path, monkeypatch):
         hook.before_train(trainer)
         assert isinstance(trainer.tensorboard, Writer)
     assert opened == [(str(tmp_path / "tb"), 5), (str(tmp_path / "tb"), None)]
+
+
+@pytest.mark.parametrize("tool,argv,message", [
+    ("check_dataset", ["--dir", "{missing}"], "no such folder: {missing}"),
+    ("check_dataset", ["--dir", "{empty}"], "no videos (.mp4"),
+    ("prepare_resize", ["{missing}", "{out}"], "no such folder: {missing}"),
+    ("prepare_resize", ["{empty}", "{out}"], "no videos (.mp4"),
+    ("prepare_frames", ["{empty}", "{out}"], "no videos (.mp4"),
+    ("build_splits", ["--folders", "{missing}", "--out", "{out}"], "no such folder: {missing}"),
+    ("visualize_mae", ["--cfg", "{missing}.yaml", "--checkpoint", "x.pyth", "--video", "v.mp4", "--out", "{out}"],
+     "config file not found: {missing}.yaml"),
+])
+def test_tools_given_a_missing_or_empty_input_say_so_in_one_line(tmp_path, capsys, tool, argv, message):
+    import importlib
+
+    from tools.cli import run_main
+
+    paths = {"missing": str(tmp_path / "missing"), "empty": str(tmp_path / "empty"), "out": str(tmp_path / "out")}
+    os.makedirs(paths["empty"])
+    module = importlib.import_module(f"tools.{tool}")
+    code = run_main(tool, module.main, [a.format(**paths) for a in argv])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and err[0].startswith(tool) and message.format(**paths) in err[0]

@@ -20,6 +20,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from tools.cli import run_main  # noqa: E402
 from videossl.data.prep.splits import folder_rows, split_rows, write_csv  # noqa: E402
 
 
@@ -77,4 +78,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main("build_splits", main))

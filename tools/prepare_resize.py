@@ -17,6 +17,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from tools.cli import run_main  # noqa: E402
 from videossl.data.prep import resize_video  # noqa: E402
 from videossl.data.prep.pool import map_files  # noqa: E402
 from videossl.data.prep.splits import list_videos  # noqa: E402
@@ -53,4 +54,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_main("prepare_resize", main))

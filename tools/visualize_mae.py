@@ -41,6 +41,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from tools.cli import run_main  # noqa: E402
 from videossl.config import load_config  # noqa: E402
 from videossl.methods import build_method  # noqa: E402
 from videossl.methods.mae import MAE, patchify, target_patch, unpatchify  # noqa: E402
@@ -52,10 +53,17 @@ def read_clip(path: str, num_frames: int, rate: int, size: int) -> torch.Tensor:
     import av
     import torch.nn.functional as F
 
-    with av.open(path) as container:
-        frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    from videossl.errors import InputError
+
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"video not found: {path}")
+    try:
+        with av.open(path) as container:
+            frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    except av.FFmpegError as err:
+        raise InputError(f"{path}: cannot decode ({err})") from None
     if not frames:
-        raise ValueError(f"{path}: no video frames")
+        raise InputError(f"{path}: no video frames")
     span = (num_frames - 1) * rate + 1
     start = max((len(frames) - span) // 2, 0)
     idx = [min(start + i * rate, len(frames) - 1) for i in range(num_frames)]
@@ -201,4 +209,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run_main("visualize_mae", main))

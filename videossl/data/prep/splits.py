@@ -15,6 +15,8 @@ def folder_rows(root: str, extensions: Sequence[str] = VIDEO_EXTENSIONS,
 
     Classes are the sorted sub-folder names (or ``classes``, which fixes the label order).
     """
+    if not os.path.isdir(root):
+        raise FileNotFoundError(f"no such folder: {root}")
     classes = classes or sorted(d for d in os.listdir(root) if os.path.isdir(os.path.join(root, d)))
     rows = []
     for label, cls in enumerate(classes):
@@ -53,10 +55,17 @@ def write_csv(path: str, rows: Iterable[Tuple[str, int]], sep: str = " ") -> int
 
 
 def list_videos(root: str, extensions: Sequence[str] = VIDEO_EXTENSIONS) -> List[str]:
-    """Paths (relative to ``root``, sorted) of every video file under ``root``."""
+    """Paths (relative to ``root``, sorted) of every video file under ``root``.
+
+    Raises FileNotFoundError when ``root`` is not a folder and InputError when it holds no video.
+    """
+    if not os.path.isdir(root):
+        raise FileNotFoundError(f"no such folder: {root}")
     out = []
     for dirpath, dirs, files in os.walk(root):
         dirs.sort()
         out += [os.path.relpath(os.path.join(dirpath, n), root) for n in sorted(files)
                 if n.lower().endswith(tuple(extensions))]
+    if not out:
+        raise InputError(f"no videos ({', '.join(extensions)}) under {root}")
     return out

@@ -154,6 +154,9 @@ def run_job(cfg, init_method: str, launch_job) -> int:
         launch_job(cfg, _job, init_method)
     except SystemExit as exc:
         return int(exc.code or 0)
+    except KeyboardInterrupt:  # Ctrl-C outside the training loop (the loop checkpoints and exits 130 itself)
+        print("videossl: interrupted", file=sys.stderr)
+        return 130
     except ProcessExitedException as exc:  # a spawned rank exited (its own line is printed, 143 = preempted)
         return int(exc.exit_code or 1)
     except VideosslError as err:

@@ -1,4 +1,5 @@
-"""Preemption: SIGTERM / SIGUSR1 (SLURM) -> checkpoint after the current step, then exit 143 for requeue."""
+"""Preemption and Ctrl-C: SIGTERM / SIGUSR1 (SLURM) or SIGINT -> checkpoint after the current step, then exit
+143 (130 for SIGINT) so that a requeue script can tell a preempted run from a failed one."""
 
 import signal
 import threading
@@ -14,28 +15,33 @@ logger = get_logger("preemption")
 
 
 class Preempted(SystemExit):
-    """Raised after a checkpoint was written because SIGTERM/SIGUSR1 arrived (SLURM preemption)."""
+    """Raised after a checkpoint was written because a signal arrived: code 143 for SIGTERM/SIGUSR1
+    (SLURM preemption), 130 for SIGINT (Ctrl-C)."""
 
 
 class Preemption(Hook):
-    """Catches the signals; after each step, the ranks agree (all-reduce) whether any rank got one.
+    """Catches SIGTERM, SIGUSR1 and SIGINT while training; after each step, the ranks agree (all-reduce)
+    whether any rank got one.
 
     When they do, the checkpointer writes a checkpoint that resumes right
-    after this step and :class:`Preempted` (exit code 143) is raised.
+    after this step and :class:`Preempted` is raised (exit code 130 when this
+    rank got SIGINT, else 143).  The previous handlers are restored after training.
     """
 
     name = "preemption"
 
     def __init__(self):
         self.requested = False
+        self.signum: Optional[int] = None
         self._previous = {}
 
     def _handler(self, signum, frame) -> None:
         self.requested = True
+        self.signum = signum
 
     def before_train(self, trainer) -> None:
         if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGTERM, signal.SIGUSR1):
+            for sig in (signal.SIGTERM, signal.SIGUSR1, signal.SIGINT):
                 self._previous[sig] = signal.signal(sig, self._handler)
 
     def after_train(self, trainer) -> None:
@@ -55,5 +61,6 @@ class Preemption(Hook):
             path: Optional[str] = trainer.checkpointer.save(trainer, trainer.epoch, done)
         else:
             path = trainer.checkpointer.save(trainer, trainer.epoch + 1, 0)
-        logger.info("preemption signal: checkpoint %s written, exiting for requeue", path)
-        raise Preempted(143)
+        code = 130 if self.signum == signal.SIGINT else 143
+        logger.info("signal %s: checkpoint %s written, exiting with %d", self.signum, path, code)
+        raise Preempted(code)

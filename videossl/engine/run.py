@@ -60,7 +60,12 @@ def resume_or_initialise(cfg, trainer: Trainer) -> None:
     if candidates:
         raise InputError(f"none of the {len(candidates)} checkpoints in {cu.checkpoint_dir(s.output_dir)} can "
                          "be read; move them away to start afresh (TRAIN.AUTO_RESUME)")
-    weights.initialise(trainer.method, weights.init_checkpoints(cfg, s.task), s.task,
+    _initialise(cfg, trainer, weights.init_checkpoints(cfg, s.task))
+
+
+def _initialise(cfg, trainer: Trainer, checkpoints) -> None:
+    """:func:`weights.initialise` with the TRAIN.CHECKPOINT_* loading options."""
+    weights.initialise(trainer.method, checkpoints, trainer.settings.task,
                        clear_patterns=cfg.TRAIN.CHECKPOINT_CLEAR_NAME_PATTERN, inflate=cfg.TRAIN.CHECKPOINT_INFLATE,
                        source="caffe2" if cfg.TRAIN.CHECKPOINT_TYPE == "caffe2" else None)
 
@@ -75,9 +80,7 @@ def load_for_test(cfg, trainer: Trainer) -> None:
     if not checkpoints:
         logger.warning("no checkpoint to test: testing a randomly initialised model")
         return
-    weights.initialise(trainer.method, checkpoints, s.task, clear_patterns=cfg.TRAIN.CHECKPOINT_CLEAR_NAME_PATTERN,
-                       inflate=cfg.TRAIN.CHECKPOINT_INFLATE,
-                       source="caffe2" if cfg.TRAIN.CHECKPOINT_TYPE == "caffe2" else None)
+    _initialise(cfg, trainer, checkpoints)
 
 
 def run_test(cfg, method, device) -> Dict:

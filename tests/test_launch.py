@@ -2,28 +2,22 @@
 
 import json
 import os
-import socket
 import subprocess
 import sys
 
 import pytest
 
 from conftest import tiny_cfg_opts
+from helpers.runs import free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.mark.timeout(240)
 def test_two_process_spawn_trains_and_tests(tmp_path):
     out = tmp_path / "out"
     cmd = [sys.executable, os.path.join(ROOT, "tools", "run_net.py"),
-           "--init_method", f"tcp://127.0.0.1:{_free_port()}"] + tiny_cfg_opts(**{
+           "--init_method", f"tcp://127.0.0.1:{free_port()}"] + tiny_cfg_opts(**{
                "NUM_GPUS": 2, "TRAIN.BATCH_SIZE": 4, "TEST.BATCH_SIZE": 4, "OUTPUT_DIR": str(out),
                "TRAIN.DATASET": "synthetic", "TEST.DATASET": "synthetic", "SYNTHETIC.NUM_CLASSES": 4,
                "SYNTHETIC.TRAIN_PER_CLASS": 4, "SYNTHETIC.TEST_PER_CLASS": 3, "SYNTHETIC.NUM_FRAMES": 16,

@@ -121,7 +121,7 @@ def test_num_gpus_without_cuda_says_it_runs_cpu_processes(monkeypatch):
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
     monkeypatch.delenv("RANK", raising=False)
-    monkeypatch.setattr(launch.mp, "spawn", lambda *a, **k: None)
+    monkeypatch.setattr(launch, "spawn_and_wait", lambda *a, **k: None)
     cfg = load_config([], tiny_cfg_opts(**{"NUM_GPUS": 2}))
     with Records() as records:
         launch.launch_job(cfg, lambda c: None)

@@ -4,7 +4,6 @@ The interrupted-and-resumed run must produce the same per-iteration losses
 and bit-identical final weights as an uninterrupted run (CPU).
 """
 
-import json
 import os
 import signal
 import subprocess
@@ -12,9 +11,9 @@ import sys
 import time
 
 import pytest
-import torch
 
 from conftest import tiny_cfg_opts
+from helpers.runs import assert_same_weights, final_weights, logged_losses
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -28,24 +27,6 @@ def _cmd(out_dir):
         "TRAIN.CHECKPOINT_PERIOD": 1, "OUTPUT_DIR": out_dir,
     })
     return [sys.executable, os.path.join(ROOT, "tools", "run_net.py")] + opts
-
-
-def _losses(out_dir):
-    """(epoch, iter) -> loss; a re-run iteration keeps its last logged value."""
-    losses = {}
-    with open(os.path.join(out_dir, "stdout.log")) as f:
-        for line in f:
-            if "json_stats:" in line:
-                stats = json.loads(line.split("json_stats:", 1)[1])
-                if stats["_type"] == "train_iter":
-                    losses[(stats["epoch"], stats["iter"])] = stats["loss"]
-    return losses
-
-
-def _final_state(out_dir):
-    ckpt = torch.load(os.path.join(out_dir, "checkpoints", "checkpoint_epoch_00002.pyth"),
-                      weights_only=False)
-    return ckpt["model_state"]
 
 
 @pytest.mark.timeout(300)
@@ -70,13 +51,11 @@ def test_kill_and_resume_is_exact(tmp_path):
     assert not os.path.exists(os.path.join(ckpt_dir, "checkpoint_epoch_00002.pyth"))
 
     subprocess.run(_cmd(run_dir), check=True, env=env, cwd=ROOT, capture_output=True)
-    ref_losses, run_losses = _losses(ref_dir), _losses(run_dir)
+    ref_losses, run_losses = logged_losses(ref_dir), logged_losses(run_dir)
     assert len(ref_losses) == 8
     assert run_losses == ref_losses
-    ref_state, run_state = _final_state(ref_dir), _final_state(run_dir)
-    assert ref_state.keys() == run_state.keys()
-    for key in ref_state:
-        assert torch.equal(ref_state[key], run_state[key]), key
+    name = "checkpoint_epoch_00002.pyth"
+    assert_same_weights(final_weights(ref_dir, name), final_weights(run_dir, name))
     with open(os.path.join(run_dir, "stdout.log")) as f:
         assert "resumed from" in f.read()
 
@@ -99,4 +78,4 @@ def test_preemption_signal_checkpoints_then_resumes(tmp_path, sig, code):
     names = os.listdir(os.path.join(run_dir, "checkpoints"))
     assert len(names) == 1 and "_iter_" in names[0], names  # written on the signal, mid-epoch
     subprocess.run(cmd, check=True, env=env, cwd=ROOT, capture_output=True)
-    assert len(_losses(run_dir)) == 8
+    assert len(logged_losses(run_dir)) == 8

@@ -20,6 +20,7 @@ from ..utils import checkpoint as cu
 from ..utils import distributed as du
 from ..utils.logging import get_logger, setup_logging
 from .evaluators import build_evaluator
+from .hooks.preemption import INTERRUPTED, Preempted, exit_on_stop_signals
 from .loop import Trainer, build_train_data, build_trainer
 from .tasks import get_task
 from . import weights
@@ -138,7 +139,8 @@ def one_line(err: BaseException) -> str:
 
 def _job(cfg):
     try:
-        run_task(cfg)
+        with exit_on_stop_signals():
+            run_task(cfg)
     except (VideosslError, FileNotFoundError) as err:
         # One clear line for the errors users cause (bad data, bad checkpoint, NaN loss); bugs keep tracebacks.
         if du.is_main_process():
@@ -155,13 +157,17 @@ def run_job(cfg, init_method: str, launch_job) -> int:
         return 1
     try:
         launch_job(cfg, _job, init_method)
+    except Preempted as exc:  # a stop signal: checkpoint written inside the loop, nothing to save outside it
+        print(f"videossl: stopped by a signal, exit {exc.code}: rerun the same command to resume", file=sys.stderr)
+        return int(exc.code)
     except SystemExit as exc:
         return int(exc.code or 0)
-    except KeyboardInterrupt:  # Ctrl-C outside the training loop (the loop checkpoints and exits 130 itself)
+    except KeyboardInterrupt:  # Ctrl-C before the processes start
         print("videossl: interrupted", file=sys.stderr)
-        return 130
-    except ProcessExitedException as exc:  # a spawned rank exited (its own line is printed, 143 = preempted)
-        return int(exc.exit_code or 1)
+        return INTERRUPTED
+    except ProcessExitedException as exc:  # a spawned rank failed (rank 0 printed its line); killed by signal N: 128+N
+        code = int(exc.exit_code or 1)
+        return code if code > 0 else 128 - code
     except VideosslError as err:
         print(f"videossl: error: {one_line(err)}", file=sys.stderr)
         return 1

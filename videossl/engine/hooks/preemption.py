@@ -27,6 +27,13 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGUSR1, signal.SIGUSR2, signal.SIGINT)
 PREEMPTED = 143  # 128 + SIGTERM: checkpoint written (or nothing to save), rerun the same command to resume
 INTERRUPTED = 130  # 128 + SIGINT: the same after Ctrl-C
 
+_received: list = []  # the stop signals this process received (a signal is process-wide state)
+
+
+def received_signal() -> Optional[int]:
+    """The last stop signal this process received while videossl handled them, or None."""
+    return _received[-1] if _received else None
+
 
 def exit_status(signum: Optional[int]) -> int:
     """The exit status after stop signal ``signum``: 130 for SIGINT, else 143."""
@@ -60,6 +67,7 @@ def exit_on_stop_signals() -> Iterator[None]:
     def handler(signum, frame):
         if os.getpid() != owner:
             return
+        _received.append(signum)
         logger.warning("signal %s outside the training loop: nothing to save, exiting with %d",
                        signal.Signals(signum).name, exit_status(signum))
         raise Preempted(exit_status(signum))
@@ -88,6 +96,7 @@ class Preemption(Hook):
         self._previous: Dict[int, object] = {}
 
     def _handler(self, signum, frame) -> None:
+        _received.append(signum)
         self.requested = True
         self.signum = signum
 

@@ -41,3 +41,33 @@ def test_unreadable_or_missing_checkpoint_errors_name_the_file(tmp_path):
     bad.write_bytes(b"garbage")
     with pytest.raises(ValueError, match="bad.pyth is unreadable"):
         cu.load_file(str(bad))
+
+
+def test_keep_last_n_removes_only_this_tasks_oldest_epoch_checkpoints(tmp_path):
+    from types import SimpleNamespace
+
+    from videossl.engine.hooks import Checkpointer
+
+    other = os.path.join(cu.checkpoint_dir(str(tmp_path)), "checkpoint_epoch_00001.pyth")  # another task's file
+    cu.save_atomic({}, other)
+    checkpointer = Checkpointer(str(tmp_path), "ssl", period=1, iter_period=2, keep_last=2)
+    trainer = SimpleNamespace(state_dict=lambda epoch, next_iter: {"epoch": epoch, "iter": next_iter})
+    for epoch in range(4):
+        checkpointer.save(trainer, epoch, 2)  # mid-epoch
+        checkpointer.save(trainer, epoch + 1, 0)  # end of epoch
+    names = sorted(os.listdir(cu.checkpoint_dir(str(tmp_path))))
+    # (an epoch checkpoint also replaces the mid-epoch one)
+    assert names == ["checkpoint_epoch_00001.pyth", "ssl_checkpoint_epoch_00003.pyth", "ssl_checkpoint_epoch_00004.pyth"]
+    assert torch.load(os.path.join(cu.checkpoint_dir(str(tmp_path)), names[2]), weights_only=False)["epoch"] == 4
+
+
+def test_keep_last_zero_keeps_every_epoch_checkpoint(tmp_path):
+    from types import SimpleNamespace
+
+    from videossl.engine.hooks import Checkpointer
+
+    checkpointer = Checkpointer(str(tmp_path), "", period=1)
+    trainer = SimpleNamespace(state_dict=lambda epoch, next_iter: {})
+    for epoch in range(1, 4):
+        checkpointer.save(trainer, epoch, 0)
+    assert len(os.listdir(cu.checkpoint_dir(str(tmp_path)))) == 3

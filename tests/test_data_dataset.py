@@ -182,7 +182,7 @@ def test_too_many_failures_stop_the_epoch(tmp_path):
     from videossl.engine.hooks import DataHealth
 
     trainer = SimpleNamespace(epoch=0, iters_this_epoch=3, device=torch.device("cpu"),
-                              settings=SimpleNamespace(per_process_batch=2, max_epoch=1))
+                              settings=SimpleNamespace(global_batch=2, max_epoch=1))
     hook = DataHealth(cfg.DATA_LOADER.MAX_FAILED_FRACTION)
     hook.before_epoch(trainer)
     steps = 0

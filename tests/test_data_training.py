@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import av
+import torch
 
 from conftest import tiny_cfg_opts
 from videossl.data.fixtures import make_kinetics
@@ -95,3 +96,41 @@ def test_training_stops_with_a_clear_error_when_most_files_are_bad(tmp_path):
     assert "MAX_FAILED_FRACTION" in proc.stderr and "check_dataset.py" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not os.path.exists(os.path.join(out, "checkpoints", "checkpoint_epoch_00001.pyth"))
+
+
+def _failing_on_one_rank(rank, world, init_file, out_dir):
+    """Rank 1's videos all fail, rank 0's all decode: both ranks must stop at the same step."""
+    from types import SimpleNamespace
+
+    import torch.distributed as dist
+
+    from videossl.engine.hooks import DataHealth
+    from videossl.errors import DataError
+
+    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
+    try:
+        trainer = SimpleNamespace(epoch=0, iters_this_epoch=10, device=torch.device("cpu"),
+                                  settings=SimpleNamespace(global_batch=4 * world, max_epoch=1))
+        hook = DataHealth(max_fraction=0.25)
+        hook.before_epoch(trainer)
+        steps = 0
+        try:
+            for _ in range(10):
+                trainer.batch = {"label": torch.zeros(4, dtype=torch.long),
+                                 "num_failed": torch.full((4,), 4 * rank, dtype=torch.long)}
+                hook.before_step(trainer)
+                steps += 1
+        except DataError as err:
+            with open(os.path.join(out_dir, f"rank{rank}.txt"), "w") as f:
+                f.write(f"{steps} {err}")
+    finally:
+        dist.destroy_process_group()
+
+
+def test_too_many_failures_on_one_rank_stop_every_rank_at_the_same_step(tmp_path):
+    from conftest import spawn_two_ranks
+
+    spawn_two_ranks(_failing_on_one_rank, str(tmp_path))
+    results = [(tmp_path / f"rank{r}.txt").read_text() for r in range(2)]
+    # 16 failures a step on rank 1 against 10 x 8 samples: 16/96 <= 0.25 after one step, 32/112 > 0.25 after two
+    assert results[0] == results[1] and results[0].startswith("1 32 videos failed")

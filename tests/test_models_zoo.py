@@ -72,6 +72,8 @@ def test_offline_download_fails_with_one_line_naming_url_and_target(monkeypatch,
     target = str(tmp_path / "cache" / "pyslowfast" / "videomoco_models" / entry.filename)
     assert "\n" not in msg and entry.url in msg and target in msg
     assert capsys.readouterr().err == ""  # iopath's progress bar and log lines are kept off stderr
+    leftovers = [f for _, _, files in os.walk(tmp_path / "cache") for f in files]
+    assert leftovers == []  # no stale .lock (iopath's file lock) and no partial file
     # Put the file where the message says: the next call finds it without the network.
     os.makedirs(os.path.dirname(target), exist_ok=True)
     torch.save({"model_state": {}}, target)

@@ -99,6 +99,9 @@ _C.TRAIN.MIXED_PRECISION = False
 _C.TRAIN.CHECKPOINT_IN_INIT = False
 _C.TRAIN.MIXED_PRECISION_DTYPE = "float16"  # videossl: float16 | bfloat16
 _C.TRAIN.CHECKPOINT_ITER_PERIOD = 0  # videossl: also checkpoint every N iterations (0: off)
+# videossl: keep only the newest N epoch checkpoints (0: keep all, as PySlowFast). Keep 2 or more so that a
+# corrupt newest file can fall back to the previous one.
+_C.TRAIN.CHECKPOINT_KEEP_LAST = 0
 _C.TRAIN.ITERS_PER_EPOCH = 0  # videossl: cap iterations per epoch (0: the whole loader)
 
 # ---------------------------------------------------------------------------

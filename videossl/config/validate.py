@@ -55,3 +55,5 @@ def validate_cfg(cfg) -> None:
         )
     if cfg.TRAIN.ENABLE and cfg.SOLVER.MAX_EPOCH < 1:
         raise InputError(f"SOLVER.MAX_EPOCH={cfg.SOLVER.MAX_EPOCH} must be >= 1")
+    if cfg.TRAIN.CHECKPOINT_KEEP_LAST < 0:
+        raise InputError(f"TRAIN.CHECKPOINT_KEEP_LAST={cfg.TRAIN.CHECKPOINT_KEEP_LAST} must be >= 0 (0: keep all)")

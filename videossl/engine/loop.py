@@ -230,7 +230,7 @@ def build_hooks(cfg, settings: TrainSettings) -> List[Hook]:
     if settings.precise_bn_batches > 0:
         hooks.append(PreciseBN(settings.precise_bn_batches, settings.checkpoint_period, settings.eval_period))
     hooks.append(Checkpointer(settings.output_dir, settings.checkpoint_prefix, settings.checkpoint_period,
-                              settings.checkpoint_iter_period))
+                              settings.checkpoint_iter_period, settings.checkpoint_keep_last))
     monitor = settings.task.monitor
     if monitor and settings.eval_period > 0 and settings.knn_monitor:
         from .evaluators import build_evaluator

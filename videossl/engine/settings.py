@@ -33,6 +33,7 @@ class TrainSettings:
     # checkpoints
     checkpoint_period: int  # epochs
     checkpoint_iter_period: int  # iterations; 0 = none mid-epoch
+    checkpoint_keep_last: int  # newest epoch checkpoints kept; 0 = all
     auto_resume: bool
     # logging
     log_period: int
@@ -80,6 +81,7 @@ def build_train_settings(cfg, world_size: int, device: torch.device) -> TrainSet
         per_process_batch=scale.per_process_batch, global_batch=scale.global_batch, base_lr=scale.base_lr,
         max_epoch=cfg.SOLVER.MAX_EPOCH, iters_per_epoch_cap=cfg.TRAIN.ITERS_PER_EPOCH,
         checkpoint_period=cfg.TRAIN.CHECKPOINT_PERIOD, checkpoint_iter_period=cfg.TRAIN.CHECKPOINT_ITER_PERIOD,
+        checkpoint_keep_last=cfg.TRAIN.CHECKPOINT_KEEP_LAST,
         auto_resume=cfg.TRAIN.AUTO_RESUME, log_period=cfg.LOG_PERIOD, tensorboard_dir=tb_dir,
         eval_period=cfg.TRAIN.EVAL_PERIOD, knn_monitor=cfg.CONTRASTIVE.KNN_ON,
         amp=amp, amp_dtype=amp_dtype, clip_grad_val=cfg.SOLVER.CLIP_GRAD_VAL,

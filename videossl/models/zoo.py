@@ -198,6 +198,13 @@ def _download(url: str) -> str:
         quiet.setLevel(level)
 
 
+def _remove_leftovers(target: str) -> None:
+    """After a failed download: remove iopath's lock file and a partial download next to ``target``."""
+    for leftover in (target + ".lock", target + ".tmp"):
+        if os.path.isfile(leftover):
+            os.remove(leftover)
+
+
 def resolve_checkpoint_path(name_or_url_or_path: str) -> str:
     """A local file for ``TRAIN.CHECKPOINT_FILE_PATH``: a path, a zoo name or a URL (see module doc).
 
@@ -228,6 +235,7 @@ def resolve_checkpoint_path(name_or_url_or_path: str) -> str:
     try:
         path = _download(url)
     except Exception as err:  # noqa: BLE001 - any network / HTTP failure gets the same advice
+        _remove_leftovers(target)
         reason = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise ZooDownloadError(
             f"cannot download {what} ({reason}): download {url} and save it as {target}, "

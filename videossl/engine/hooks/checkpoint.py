@@ -14,8 +14,8 @@ logger = get_logger("checkpoint")
 class Checkpointer(Hook):
     """Writes ``trainer.state_dict(...)`` atomically under PySlowFast's names (rank 0 writes, all ranks join).
 
-    Epoch checkpoints are all kept; of the mid-epoch (``_iter_``) checkpoints
-    only the newest.  With iteration checkpoints on, an epoch boundary that is
+    Epoch checkpoints are all kept, or the newest ``keep_last``; of the
+    mid-epoch (``_iter_``) checkpoints only the newest.  With iteration checkpoints on, an epoch boundary that is
     not a checkpoint epoch is saved as that epoch's last ``_iter_`` file.
     Other hooks (preemption) call :meth:`save` directly.
 
@@ -24,15 +24,18 @@ class Checkpointer(Hook):
         prefix: the task's file prefix (``ssl`` -> ``ssl_checkpoint_epoch_00010.pyth``).
         period: epochs between checkpoints (the last epoch always writes one).
         iter_period: iterations between mid-epoch checkpoints; 0 = none.
+        keep_last: epoch checkpoints kept (the newest); 0 = all.
     """
 
     name = "checkpointer"
 
-    def __init__(self, output_dir: str, prefix: str, period: int, iter_period: int = 0):
+    def __init__(self, output_dir: str, prefix: str, period: int, iter_period: int = 0, keep_last: int = 0):
+        self.output_dir = output_dir
         self.dir = cu.checkpoint_dir(output_dir)
         self.prefix = prefix
         self.period = period
         self.iter_period = iter_period
+        self.keep_last = keep_last
 
     def save(self, trainer, epoch: int, next_iter: int, name_at: Optional[Tuple[int, int]] = None) -> Optional[str]:
         """Write a checkpoint that resumes at ``(epoch, next_iter)``; returns its path.
@@ -49,6 +52,10 @@ class Checkpointer(Hook):
                 full = os.path.join(self.dir, old)
                 if "_iter_" in old and full != path and old.startswith(stem):
                     os.remove(full)
+            if self.keep_last > 0:
+                epochs = [f for f in cu.list_checkpoints(self.output_dir, self.prefix) if "_iter_" not in f]
+                for old in epochs[:-self.keep_last]:
+                    os.remove(old)
         du.barrier()
         trainer.last_checkpoint = path
         return path

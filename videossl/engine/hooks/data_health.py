@@ -18,9 +18,10 @@ def too_many_failed(failed: int, samples: int, max_fraction: float) -> bool:
 class DataHealth(Hook):
     """Counts ``batch["num_failed"]`` (videos replaced after a decode error) and the samples seen.
 
-    * Early, per rank: as soon as this rank's failures break the rule even if
-      every remaining sample of the epoch decodes (``samples`` = the epoch's
-      samples on this rank), the epoch stops.
+    * Early, over all ranks (one small all-reduce a step): as soon as the
+      failures so far break the rule even if every remaining sample of the
+      epoch decodes (``samples`` = the epoch's samples on all ranks), every
+      rank stops at the same step.
     * At epoch end, over all ranks: logs ``train_epoch`` json_stats
       (``skipped_videos``, ``samples``, ``mem``) and applies the rule to the totals.
 
@@ -51,9 +52,11 @@ class DataHealth(Hook):
         if "num_failed" in batch:
             self.failed += int(batch["num_failed"].sum())
         self.seen += batch["label"].shape[0]
-        epoch_samples = trainer.iters_this_epoch * trainer.settings.per_process_batch
-        if too_many_failed(self.failed, epoch_samples, self.max_fraction):
-            raise self._error(self.failed, epoch_samples, trainer.epoch)
+        # The ranks sum their counts, so all of them stop at the same step (none is left waiting in a collective).
+        failed = int(du.sum_over_ranks([self.failed], trainer.device)[0])
+        epoch_samples = trainer.iters_this_epoch * trainer.settings.global_batch
+        if too_many_failed(failed, epoch_samples, self.max_fraction):
+            raise self._error(failed, epoch_samples, trainer.epoch)
 
     def after_epoch(self, trainer) -> None:
         failed, seen = (int(v) for v in du.sum_over_ranks([self.failed, self.seen], trainer.device))

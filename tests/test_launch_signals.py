@@ -121,3 +121,32 @@ def test_ranks_of_a_killed_launcher_checkpoint_and_exit(tmp_path):
     assert not any(_alive(pid) for pid in ranks), "ranks orphaned"
     names = os.listdir(os.path.join(out, "checkpoints"))
     assert len(names) == 1 and "_iter_" in names[0], names
+
+
+@pytest.mark.parametrize("sig,code", [(signal.SIGTERM, 143), (signal.SIGUSR1, 143), (signal.SIGUSR2, 143),
+                                      (signal.SIGINT, 130)])
+def test_a_stop_signal_outside_the_training_loop_exits_at_once(sig, code):
+    from videossl.engine.hooks.preemption import Preempted, exit_on_stop_signals, received_signal
+
+    before = signal.getsignal(sig)
+    with pytest.raises(Preempted) as exc:
+        with exit_on_stop_signals():
+            os.kill(os.getpid(), sig)
+            time.sleep(5)  # the handler raises before this returns
+    assert exc.value.code == code and received_signal() == sig
+    assert signal.getsignal(sig) is before  # the previous handler is back
+
+
+def test_a_forked_child_ignores_the_parents_stop_handler():
+    from videossl.engine.hooks.preemption import exit_on_stop_signals
+
+    with exit_on_stop_signals():
+        pid = os.fork()
+        if pid == 0:  # a DataLoader worker: the signal must not raise here
+            try:
+                os.kill(os.getpid(), signal.SIGUSR1)
+                time.sleep(0.2)
+            finally:
+                os._exit(7)
+        _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 7

@@ -23,5 +23,6 @@ setup(
         "test": ["pytest", "pytest-timeout"],
         "torchcodec": ["torchcodec"],
         "cluster": ["submitit"],
+        "flow": ["opencv-contrib-python-headless"],
     },
 )

@@ -14,22 +14,28 @@ def _guarded(item):
 
 
 def map_files(fn: Callable, jobs: Sequence[Tuple[str, str]], workers: int,
-              progress_every: int = 100) -> Tuple[List, List[Tuple[str, str]]]:
+              progress_every: int = 100, bar: str = "") -> Tuple[List, List[Tuple[str, str]]]:
     """``fn(src, dst)`` for every ``(src, dst)`` job on ``workers`` processes (``fn`` picklable).
 
     Returns ``(results, failed)``: the results of the jobs that succeeded and
     ``(src, "Error: message")`` of those that raised; failures are also printed
-    to stderr, progress every ``progress_every`` jobs to stdout.
+    to stderr.  Progress: a tqdm bar named ``bar`` on stderr, or else a line
+    every ``progress_every`` jobs on stdout.
     """
+    from tqdm import tqdm
+
     results, failed = [], []
-    with multiprocessing.Pool(max(workers, 1)) as pool:
+    with multiprocessing.Pool(max(workers, 1)) as pool, \
+            tqdm(total=len(jobs), desc=bar, unit="video", disable=not bar, file=sys.stderr) as progress:
         items = [(fn, src, dst) for src, dst in jobs]
         for k, (src, err, out) in enumerate(pool.imap_unordered(_guarded, items), 1):
             if err:
                 failed.append((src, err))
             else:
                 results.append(out)
-            if progress_every and (k % progress_every == 0 or k == len(jobs)):
+            progress.update(1)
+            progress.set_postfix(failed=len(failed), refresh=False)
+            if not bar and progress_every and (k % progress_every == 0 or k == len(jobs)):
                 print(f"{k}/{len(jobs)} done, {len(failed)} failed", flush=True)
     for src, err in failed:
         print(f"FAILED {src}: {err}", file=sys.stderr)

@@ -32,16 +32,26 @@ CASES = {
                  "SSL.SWAV_NUM_PROTOTYPES": 6, "CONTRASTIVE.T": 0.1}),
     "byol": (2, {"SSL.METHOD": "byol", "CONTRASTIVE.SEQUENTIAL": True, "CONTRASTIVE.NUM_MLP_LAYERS": 2,
                  "CONTRASTIVE.BN_MLP": True, "CONTRASTIVE.PREDICTOR_DEPTHS": [2], "CONTRASTIVE.T": 0.5}),
+    # CoCLR's InfoNCE on flow, and CoCLR co-training: a queue of one global batch, full after the first
+    # step, so the second step mines top-k positives (and drops the self-positive, p = 1)
+    "infonce": (2, {"SSL.METHOD": "infonce", "SSL.COCLR_STREAM": "flow", "DATA.USE_FLOW": True,
+                    "CONTRASTIVE.QUEUE_LEN": 16, "CONTRASTIVE.T": 0.07, "CONTRASTIVE.NUM_MLP_LAYERS": 2}),
+    "coclr": (2, {"SSL.METHOD": "coclr", "DATA.USE_FLOW": True, "CONTRASTIVE.QUEUE_LEN": GLOBAL_BATCH,
+                  "SSL.COCLR_TOPK": 2, "SSL.COCLR_DROP_SELF_P": 1.0, "CONTRASTIVE.T": 0.07,
+                  "CONTRASTIVE.NUM_MLP_LAYERS": 2}),
 }
+STEPS = {"coclr": 2}
 
 
 def _batch(rho: int, rank: int, world: int):
     g = torch.Generator().manual_seed(0)
     views = [torch.randn(GLOBAL_BATCH, 3, 4, 32, 32, generator=g, dtype=torch.float64) for _ in range(rho)]
+    flow = [torch.randn(GLOBAL_BATCH, 3, 4, 32, 32, generator=g, dtype=torch.float64) for _ in range(rho)]
+    source = torch.tensor([0, 0, 1, 2, 3, 4, 5, 6])  # two clips cut from one source video
     per = GLOBAL_BATCH // world
     sl = slice(rank * per, (rank + 1) * per)
-    return {"views": [v[sl] for v in views], "label": torch.zeros(per, dtype=torch.long),
-            "index": torch.arange(GLOBAL_BATCH)[sl]}
+    return {"views": [v[sl] for v in views], "flow": [f[sl] for f in flow], "label": torch.zeros(per, dtype=torch.long),
+            "index": torch.arange(GLOBAL_BATCH)[sl], "source_id": source[sl]}
 
 
 def _one_step(name: str, rank: int, world: int, out_dir: str):
@@ -66,13 +76,14 @@ def _one_step(name: str, rank: int, world: int, out_dir: str):
 
     trainer.method.before_optimizer_step = record
     trainer.method.train()
-    stats = trainer.run_step(_batch(rho, rank, world), Progress(0, 0, 0, 10, 2))
+    for step in range(STEPS.get(name, 1)):
+        stats = trainer.run_step(_batch(rho, rank, world), Progress(0, step, step, 10, 2))
     loss = torch.tensor([stats["loss"]])
     if world > 1:
         dist.all_reduce(loss)
         loss /= world
     if rank == 0:
-        torch.save({"loss": loss.item(), "grads": grads, "state": trainer.method.state_dict()},
+        torch.save({"loss": loss.item(), "grads": grads, "state": trainer.method.state_dict(), "stats": stats},
                    os.path.join(out_dir, f"{name}_{world}.pt"))
     # ``record`` and the trainer hold each other: free the DDP wrapper and its reducer now,
     # on every rank at the same point, not whenever the garbage collector next runs.
@@ -147,6 +158,10 @@ def test_one_vs_two_processes(results, name):
             assert torch.equal(two["state"][n], v), n
     if name == "moco":  # the queue now holds the 3 x 8 keys of the global batch
         assert int(one["state"]["ptr"]) == 3 * GLOBAL_BATCH
+    if name == "coclr":  # the second step mined 2 positives per query; the frozen sampler got no gradient
+        assert one["stats"]["mined_positives"] == two["stats"]["mined_positives"] == 2
+        assert not any(n.startswith("sampler") for n in one["grads"])
+        assert (one["state"]["queue_label"] == 1).all() and one["state"]["queue_vname"].tolist() == [0, 0, 1, 2, 3, 4, 5, 6]
 
 
 def test_shuffle_bn_two_processes(results):

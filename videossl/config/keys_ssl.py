@@ -23,6 +23,14 @@ constant PySlowFast hard-codes), so a PySlowFast config means the same here.
     Epoch from which the ``SWAV_QEUE_LEN`` queue is used (PySlowFast: 15).
 ``SSL.SWAV_FREEZE_PROTOTYPES_EPOCHS``
     Prototype gradients are dropped while ``epoch_exact <=`` this (PySlowFast: 1).
+``SSL.COCLR_STREAM``
+    The stream ``infonce`` / ``ubernce`` / ``coclr`` train: "rgb" (``views``) or
+    "flow" (``flow``, needs ``DATA.USE_FLOW``). CoCLR's sampler is the other one.
+``SSL.COCLR_TOPK``
+    Positives CoCLR mines per query from the other stream's queue (CoCLR: 5).
+``SSL.COCLR_DROP_SELF_P``
+    Probability per step that CoCLR drops the self-positive from the numerator of
+    rows that have another positive (CoCLR, since its commit 45f200e: 0.9).
 """
 
 from fvcore.common.config import CfgNode
@@ -37,3 +45,6 @@ def add_keys(cfg: CfgNode) -> None:
     cfg.SSL.SWAV_SINKHORN_ITERS = 3
     cfg.SSL.SWAV_QUEUE_START_EPOCH = 15.0
     cfg.SSL.SWAV_FREEZE_PROTOTYPES_EPOCHS = 1.0
+    cfg.SSL.COCLR_STREAM = "rgb"
+    cfg.SSL.COCLR_TOPK = 5
+    cfg.SSL.COCLR_DROP_SELF_P = 0.9

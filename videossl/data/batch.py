@@ -13,8 +13,8 @@ a list of samples into a :class:`Batch`.  Shapes after collation (B samples,
 
 Optional fields:
 
-    flow        list like ``views`` (Tensor[B, 2, T, H, W]); flow[i] shares frames and
-                augmentation with views[i]
+    flow        list like ``views`` (Tensor[B, 3, T, H, W]: CoCLR's flow image (128, y, x),
+                normalised like RGB); flow[i] shares frames and augmentation with views[i]
     mask        BoolTensor[B, N] (or [B, t, h, w]) MAE mask from the loader, True = masked
     boxes       Tensor[N, 5] AVA boxes, column 0 the sample's position in the batch
     box_labels  Tensor[N, K] multi-hot labels of those boxes

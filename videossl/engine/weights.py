@@ -109,9 +109,9 @@ def initialise(method: Method, checkpoints: Dict[str, str], task: TaskSpec, *,
     """Load ``{role: path}`` into ``method`` as ``task`` says; logs and returns the reports."""
     if not checkpoints:
         return {}
-    def load(module: nn.Module, path: str) -> LoadReport:
+    def load(module: nn.Module, path: str, source_prefix: Optional[str] = None) -> LoadReport:
         return load_into(module, path, backbone_only=task.init == INIT_BACKBONE, clear_patterns=clear_patterns,
-                         inflate=inflate, source=source, own_prefix=module_prefix(method, module))
+                         inflate=inflate, source=source, own_prefix=source_prefix or module_prefix(method, module))
 
     reports = method.init_from(checkpoints, load)
     for role, report in reports.items():

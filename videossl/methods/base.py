@@ -76,8 +76,10 @@ class CheckpointLayout:
 Backward = Callable[[torch.Tensor], None]
 #: ``forward(batch) -> dict``: the method's forward through the distributed wrapper.
 Forward = Callable[[Batch], Dict[str, torch.Tensor]]
-#: ``load(module, path) -> report``: load one checkpoint into one module (videossl.engine.weights).
-Load = Callable[[nn.Module, str], object]
+#: ``load(module, path, source_prefix=None) -> report``: load one checkpoint into one module (videossl.engine.weights).
+#: ``source_prefix``: take the checkpoint's keys under this prefix (default: the module's own place
+#: in the method), e.g. CoCLR's sampler from another run's ``backbone.``.
+Load = Callable[..., object]
 
 
 class Method(nn.Module):

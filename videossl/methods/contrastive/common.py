@@ -75,9 +75,10 @@ def ssl_head_spec(cfg, predictor_depths: Sequence[int] = ()) -> HeadSpec:
     )
 
 
-def build_ssl_backbone(cfg, predictor_depths: Sequence[int] = ()) -> nn.Module:
-    """``MODEL.ARCH`` backbone (sync BN per BN.NORM_TYPE) with the SSL projection head."""
-    return build_model(cfg, ssl_head_spec(cfg, predictor_depths))
+def build_ssl_backbone(cfg, predictor_depths: Sequence[int] = (), **overrides) -> nn.Module:
+    """``MODEL.ARCH`` backbone (sync BN per BN.NORM_TYPE, constructor ``overrides`` such as
+    ``in_channels=2``) with the SSL projection head."""
+    return build_model(cfg, ssl_head_spec(cfg, predictor_depths), **overrides)
 
 
 def _split_head_output(out) -> Tuple[torch.Tensor, List[torch.Tensor]]:

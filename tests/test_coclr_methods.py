@@ -137,3 +137,39 @@ def test_flow_stream_without_flow_data_is_named():
     batch["views"] = batch["views"][:1]
     with pytest.raises(InputError, match="exactly 2 clips"):
         method(batch)
+
+
+def test_a_checkpoint_in_coclrs_own_layout_round_trips_through_init_and_evaluation(tmp_path):
+    """Our CoCLR state exported to CoCLR's layout ({"state_dict": encoder_q.*, encoder_k.*, sampler.*, queue, ...})
+    initialises a new CoCLR by role, loads whole for testing, and gives the same features."""
+    from videossl.engine import weights
+    from videossl.engine.tasks import get_task
+    from videossl.models.convert import SOURCES
+
+    torch.manual_seed(2)
+    trained = build_method(_cfg(**{"SSL.METHOD": "coclr"}))
+    trained.train()
+    for step in range(3):
+        trained.on_step_start(Progress(0, step, step, 10, 1))
+        trained(_batch(step))
+    state = SOURCES["coclr"].from_ours(trained.state_dict())
+    assert {"encoder_q.0.s1.pathway0_stem.conv.weight", "encoder_k.4.bias", "sampler.2.weight", "queue",
+            "queue_ptr", "queue_second", "queue_vname"} <= set(state)
+    assert state["queue"].shape == (8, 2 * B) and state["encoder_q.2.weight"].dim() == 5  # dim x K; Conv3d 1x1x1
+    path = tmp_path / "epoch99.pth.tar"
+    torch.save({"epoch": 99, "state_dict": state, "best_acc": 0.0, "optimizer": {}, "iteration": 3}, path)
+
+    # CoCLR's --pretrain A B with A = B = this file: A's and B's encoder_q
+    fresh = build_method(_cfg(**{"SSL.METHOD": "coclr"}))
+    weights.initialise(fresh, {"query": str(path), "sampler": str(path)}, get_task("pretrain"))
+    for n, p in trained.backbone.state_dict().items():
+        assert torch.equal(fresh.backbone.state_dict()[n], p) and torch.equal(fresh.sampler.state_dict()[n], p), n
+    # testing: every encoder loads whole (the queues restart)
+    tested = build_method(_cfg(**{"SSL.METHOD": "coclr"}))
+    assert weights.load_for_test(tested, str(path))
+    for module in ("backbone", "backbone_hist", "sampler"):
+        for n, p in getattr(trained, module).state_dict().items():
+            assert torch.equal(getattr(tested, module).state_dict()[n], p), f"{module}.{n}"
+    trained.eval(), tested.eval()
+    batch = _batch(7)
+    torch.testing.assert_close(tested.features(batch), trained.features(batch), rtol=0, atol=0)

@@ -22,6 +22,9 @@ from .s3d import S3D_ALIASES, fold_s3d_alias
 
 # Encoder module of the reference -> its PySlowFast-layout prefix (sampler / second keep their names).
 COCLR_ROLES = {"encoder_q": "backbone", "encoder_k": "backbone_hist", "sampler": "sampler", "second": "second"}
+# Our queue buffers -> CoCLR's (written on export; never loaded: CoCLR restarts its queues, and so do we).
+_QUEUES_OURS_TO_COCLR = {"queue_x": "queue", "ptr": "queue_ptr", "queue_second": "queue_second",
+                         "queue_vname": "queue_vname", "queue_label": "queue_label"}
 # encoder = Sequential(backbone, pool, Conv3d 1x1x1, ReLU, Conv3d 1x1x1): indices 2 and 4 are the
 # projection MLP, which is our 2-layer MLPHead (Linears 0 and 2) without BN.
 _COCLR_HEAD = {"2": "0", "4": "2"}
@@ -80,6 +83,10 @@ def _ours_to_coclr(state: StateDict) -> StateDict:
         role, _, rest = k.partition(".")
         if k == "swav_prototypes.weight":
             out["prototypes.weight"] = v
+            continue
+        if k in _QUEUES_OURS_TO_COCLR:  # CoCLR keeps its key queues as dim x K
+            name = _QUEUES_OURS_TO_COCLR[k]
+            out[name] = v.t().contiguous() if v.dim() == 2 else v
             continue
         if role not in inv_roles:
             out[k] = v

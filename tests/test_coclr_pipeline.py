@@ -40,3 +40,20 @@ def test_infonce_on_both_streams_then_coclr_from_them(tmp_path):
     assert len(logged_losses(str(tmp_path / "coclr"))) == 4
     result = json.loads((tmp_path / "coclr" / "results_pretrain_knn.json").read_text())
     assert result["method"] == "coclr" and result["k"] == 16  # kNN over the 16 training videos
+
+    # two-stream retrieval: each InfoNCE encoder on its own stream, then CoCLR's R+F fusion
+    import sys
+
+    sys.path.insert(0, ROOT)
+    from tools.fuse_streams import main as fuse
+
+    saved = {}
+    for stream in ("rgb", "flow"):
+        _run("InfoNCE_R10.yaml", tmp_path / stream, "SSL.COCLR_STREAM", stream, "TRAIN.ENABLE", "False",
+             "TEST.EVALUATOR", "retrieval", "TEST.SAVE_RESULTS_PATH", "retrieval.pt")
+        saved[stream] = str(tmp_path / stream / "retrieval.pt")
+        single = json.loads((tmp_path / stream / "results_pretrain_retrieval.json").read_text())
+        assert single["num_queries"] == 8 and single["num_gallery"] == 16
+    fused = fuse([saved["rgb"], saved["flow"], "--out", str(tmp_path / "fused.json")])
+    assert fused["evaluator"] == "retrieval" and 0 <= fused["R@1"] <= 100
+    assert json.loads((tmp_path / "fused.json").read_text())["R@1"] == fused["R@1"]

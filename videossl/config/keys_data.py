@@ -5,6 +5,11 @@
     video ``a/b.mp4`` (its path as written in the file list) is the folder
     ``<root>/a/b/`` of ``flow_%05d.jpg`` (CoCLR encoding, see
     ``videossl/data/flow.py``).  "" means ``<DATA.PATH_TO_DATA_DIR>/flow``.
+``DATA.INPUT_STREAM`` ("rgb")
+    "flow": every dataset returns its flow clips as ``views`` (and no
+    ``flow``), so linear probes, finetuning and retrieval evaluate a flow
+    encoder unchanged. Needs ``DATA.USE_FLOW``. CoCLR's pretraining methods
+    pick their stream with ``SSL.COCLR_STREAM`` instead.
 ``DATA.FLOW_COLOR_AUG`` (True)
     Apply the clip's colour augmentation to its flow too (CoCLR feeds flow
     exactly like RGB); crops and flips are always shared.
@@ -28,6 +33,7 @@ def add_keys(cfg: CfgNode) -> None:
     """Add this area's keys to `cfg` in place."""
     cfg.DATA.PATH_TO_FLOW_DIR = ""
     cfg.DATA.FLOW_COLOR_AUG = True
+    cfg.DATA.INPUT_STREAM = "rgb"
     cfg.DATA.FRAME_FPS = 30.0
     cfg.DATA.DECODE_MAX_SHORT_SIDE = 0
     cfg.DATA.TEMPORAL_SAMPLING = ""

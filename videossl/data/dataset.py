@@ -81,9 +81,13 @@ class VideoDataset(Dataset):
                  min_gap: float = -math.inf, max_gap: float = math.inf, use_offset: bool = False,
                  segment: bool = False, use_flow: bool = False, seed: int = 0, max_retries: int = 10,
                  backend: str = "pyav", max_short_side: Optional[int] = None, frame_fps: float = 30.0,
-                 name: str = ""):
+                 name: str = "", stream: str = "rgb"):
         if mode not in ("train", "test"):
             raise InputError(f"mode must be 'train' or 'test', got {mode!r}")
+        if stream not in ("rgb", "flow"):
+            raise InputError(f"DATA.INPUT_STREAM={stream!r} is not 'rgb' or 'flow'")
+        if stream == "flow" and not use_flow:
+            raise InputError("DATA.INPUT_STREAM flow needs DATA.USE_FLOW True (and flow folders)")
         if use_flow and any(r.flow is None for r in records):
             raise InputError(f"{name or 'dataset'}: DATA.USE_FLOW needs flow folders for every video "
                              "(set DATA.PATH_TO_FLOW_DIR)")
@@ -108,6 +112,7 @@ class VideoDataset(Dataset):
         self.max_short_side = max_short_side
         self.frame_fps = frame_fps
         self.name = name
+        self.stream = stream
 
     # -- the public attributes the engine uses ------------------------------------
     @property
@@ -135,6 +140,12 @@ class VideoDataset(Dataset):
 
     # -- items --------------------------------------------------------------------
     def __getitem__(self, key) -> Dict:
+        sample = self._item(key)
+        if self.stream == "flow":  # the flow clips take the place of the RGB ones (evaluating a flow encoder)
+            sample["views"] = sample.pop("flow")
+        return sample
+
+    def _item(self, key) -> Dict:
         epoch, index = split_key(key)
         if self.mode == "test":
             return self._test_item(index)

@@ -1,9 +1,11 @@
 """Nearest-neighbour video retrieval (CoCLR / ViCC protocol): train split = gallery, test split = queries."""
 
-from typing import Dict, Sequence, Tuple
+import os
+from typing import Dict, Optional, Sequence, Tuple
 
 import torch
 
+from ...utils import distributed as du
 from ..retrieval import retrieval_recall, video_features
 from .base import Evaluator, extract, register_evaluator, video_labels
 
@@ -38,15 +40,19 @@ class RetrievalEvaluator(GalleryQueryEvaluator):
     protocol = ("CoCLR/ViCC retrieval: train=gallery, test=queries, per-video mean of "
                 "L2-normalised window features, mean-centred, cosine, R@k")
 
-    def __init__(self, gallery, queries, make_loader, topk: Sequence[int], windows_per_video: int):
+    def __init__(self, gallery, queries, make_loader, topk: Sequence[int], windows_per_video: int,
+                 save_path: Optional[str] = None):
         super().__init__(gallery, queries, make_loader)
-        self.topk, self.windows_per_video = tuple(topk), windows_per_video
+        self.topk, self.windows_per_video, self.save_path = tuple(topk), windows_per_video, save_path
 
     def __call__(self, method, device) -> Dict:
         g_feats, g_labels, q_feats, q_labels = self.features(method, device)
         result = retrieval_recall(g_feats, g_labels, q_feats, q_labels, self.topk)
         result.update(num_gallery=len(g_labels), num_queries=len(q_labels),
                       windows_per_video=self.windows_per_video)
+        if self.save_path and du.is_main_process():  # for tools/fuse_streams.py (R+F)
+            torch.save({"gallery": g_feats.cpu(), "gallery_labels": g_labels.cpu(), "queries": q_feats.cpu(),
+                        "query_labels": q_labels.cpu(), "topk": list(self.topk)}, self.save_path)
         return result
 
 
@@ -63,5 +69,6 @@ def build(cfg) -> RetrievalEvaluator:
     from .base import eval_loader
 
     gallery, queries = gallery_and_queries(cfg)
+    save = os.path.join(cfg.OUTPUT_DIR, cfg.TEST.SAVE_RESULTS_PATH) if cfg.TEST.SAVE_RESULTS_PATH else None
     return RetrievalEvaluator(gallery, queries, lambda ds: eval_loader(cfg, ds), cfg.RETRIEVAL.TOPK,
-                              cfg.TEST.NUM_ENSEMBLE_VIEWS)
+                              cfg.TEST.NUM_ENSEMBLE_VIEWS, save)

@@ -1,0 +1,50 @@
+"""The UCF101 / Kinetics CoCLR configs (mirroring the CoCLR README's commands) hold CoCLR's settings and
+train a step once shrunk for a CPU (S3D, on the synthetic set with flow)."""
+
+import json
+import math
+import os
+
+import pytest
+
+from videossl.config import load_config
+from videossl.engine.run import run_task
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CONFIGS = ["configs/ucf101/coclr/InfoNCE_S3D_128.yaml", "configs/ucf101/coclr/CoCLR_S3D_128.yaml",
+           "configs/Kinetics/coclr/InfoNCE_S3D_128.yaml", "configs/Kinetics/coclr/CoCLR_S3D_128.yaml"]
+
+
+@pytest.mark.parametrize("path", CONFIGS)
+def test_the_shipped_settings_are_coclrs(path):
+    cfg = load_config([os.path.join(ROOT, path)], [])
+    k400 = "Kinetics" in path
+    assert cfg.MODEL.ARCH == "s3d" and cfg.CONTRASTIVE.T == 0.07 and cfg.CONTRASTIVE.MOMENTUM == 0.999
+    assert cfg.CONTRASTIVE.QUEUE_LEN == (16384 if k400 else 2048) and cfg.CONTRASTIVE.DIM == 128
+    assert (cfg.SOLVER.OPTIMIZING_METHOD, cfg.SOLVER.BASE_LR, cfg.SOLVER.WEIGHT_DECAY) == ("adam", 1e-3, 1e-5)
+    assert (cfg.DATA.NUM_FRAMES, cfg.DATA.SAMPLING_RATE, cfg.DATA.TRAIN_CROP_SIZE) == (32, 1, 128)
+    if cfg.SSL.METHOD == "coclr":
+        assert cfg.SSL.COCLR_TOPK == 5 and cfg.SOLVER.MAX_EPOCH == (50 if k400 else 100)
+        assert cfg.SOLVER.STEPS[1] == (40 if k400 else 80)
+    else:
+        assert cfg.SOLVER.MAX_EPOCH == 300 and list(cfg.SOLVER.STEPS) == [0, 250, 280]
+    # 32 clips of 2 GPUs (UCF101, and K400's CoCLR) or 4 (K400's InfoNCE) per machine
+    assert cfg.TRAIN.BATCH_SIZE == 32 * cfg.NUM_GPUS
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("path", CONFIGS[:2])
+def test_shrunk_for_a_cpu_they_train_a_step(path, tmp_path):
+    out = tmp_path / "out"
+    cfg = load_config([os.path.join(ROOT, path)], [
+        "TRAIN.DATASET", "synthetic", "SYNTHETIC.NUM_CLASSES", "2", "SYNTHETIC.TRAIN_PER_CLASS", "2",
+        "SYNTHETIC.TEST_PER_CLASS", "1", "SYNTHETIC.NUM_FRAMES", "24", "SYNTHETIC.SIZE", "64",
+        "SYNTHETIC.WRITE_FLOW", "True", "NUM_GPUS", "1", "TRAIN.BATCH_SIZE", "2", "CONTRASTIVE.QUEUE_LEN", "4",
+        "DATA.NUM_FRAMES", "16", "DATA.TARGET_FPS", "30", "DATA.TRAIN_JITTER_SCALES", "[64, 72]",
+        "DATA.TRAIN_CROP_SIZE", "64", "SOLVER.MAX_EPOCH", "1", "TRAIN.ITERS_PER_EPOCH", "1",
+        "DATA_LOADER.NUM_WORKERS", "0", "LOG_MODEL_INFO", "False", "OUTPUT_DIR", str(out)])
+    run_task(cfg)
+    stats = [json.loads(line.split("json_stats:", 1)[1]) for line in (out / "stdout.log").read_text().splitlines()
+             if "json_stats:" in line]
+    losses = [s["loss"] for s in stats if s["_type"] == "train_iter"]
+    assert len(losses) == 1 and math.isfinite(losses[0])

@@ -41,6 +41,7 @@ def test_tvl1_recovers_the_translation_of_a_synthetic_object(label):
     assert epe < 1.0 and epe < 0.35 * still, (epe, still)
 
 
+@pytest.mark.timeout(300)
 def test_extract_flow_writes_coclr_folders_resumes_and_reports_a_bad_video(tmp_path, capsys):
     sys.path.insert(0, ROOT)
     from tools.extract_flow import main

@@ -46,7 +46,8 @@ def main(argv=None) -> int:
     # several processes: one OpenCV thread each, so that the processes do not oversubscribe the cores
     fn = functools.partial(extract_flow, short_side=a.short_side or None, quality=a.quality,
                            threads=1 if a.workers > 1 else 0)
-    counts, failed = map_files(fn, jobs, a.workers, bar="flow")
+    # spawn, not fork: OpenCV's thread pool, already started in this process, can deadlock a forked child
+    counts, failed = map_files(fn, jobs, a.workers, bar="flow", start_method="spawn")
     print(f"wrote {sum(counts)} flow images of {len(jobs) - len(failed)} videos into {a.dst} ({len(failed)} failed)")
     return 1 if failed else 0
 

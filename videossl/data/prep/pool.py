@@ -2,7 +2,7 @@
 
 import multiprocessing
 import sys
-from typing import Callable, List, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 
 def _guarded(item):
@@ -14,18 +14,21 @@ def _guarded(item):
 
 
 def map_files(fn: Callable, jobs: Sequence[Tuple[str, str]], workers: int,
-              progress_every: int = 100, bar: str = "") -> Tuple[List, List[Tuple[str, str]]]:
+              progress_every: int = 100, bar: str = "",
+              start_method: Optional[str] = None) -> Tuple[List, List[Tuple[str, str]]]:
     """``fn(src, dst)`` for every ``(src, dst)`` job on ``workers`` processes (``fn`` picklable).
 
     Returns ``(results, failed)``: the results of the jobs that succeeded and
     ``(src, "Error: message")`` of those that raised; failures are also printed
     to stderr.  Progress: a tqdm bar named ``bar`` on stderr, or else a line
-    every ``progress_every`` jobs on stdout.
+    every ``progress_every`` jobs on stdout.  ``start_method``: the pool's
+    (``"spawn"`` for work that uses a library's own thread pool, such as
+    OpenCV, which a forked child can deadlock on); None = the platform default.
     """
     from tqdm import tqdm
 
     results, failed = [], []
-    with multiprocessing.Pool(max(workers, 1)) as pool, \
+    with multiprocessing.get_context(start_method).Pool(max(workers, 1)) as pool, \
             tqdm(total=len(jobs), desc=bar, unit="video", disable=not bar, file=sys.stderr) as progress:
         items = [(fn, src, dst) for src, dst in jobs]
         for k, (src, err, out) in enumerate(pool.imap_unordered(_guarded, items), 1):

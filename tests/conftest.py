@@ -16,6 +16,15 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
     yield
 
 
+@pytest.fixture
+def float64():
+    """Exact comparisons: every tensor created in the test is float64 (the default dtype is restored after)."""
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(old)
+
+
 def tiny_cfg_opts(**extra):
     """Overrides for a tiny CPU classifier (R10, width 4, 4 frames at 32 px)."""
     opts = {

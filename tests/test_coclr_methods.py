@@ -29,12 +29,7 @@ def _batch(seed, labels=(0, 1, 1, 2), sources=(0, 0, 1, 2)):
             "label": torch.tensor(labels), "source_id": torch.tensor(sources), "index": torch.arange(B)}
 
 
-@pytest.fixture(autouse=True)
-def _float64():
-    old = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(old)
+pytestmark = pytest.mark.usefixtures("float64")  # exact comparisons (conftest.float64)
 
 
 def test_coclr_step_matches_an_independent_recomputation():

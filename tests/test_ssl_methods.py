@@ -17,13 +17,7 @@ DUMPS = "/work/shared/references/pyslowfast_keys"
 B = 4
 
 
-@pytest.fixture(autouse=True)
-def _float64():
-    """Exact comparisons: every tensor of these tests is float64."""
-    old = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(old)
+pytestmark = pytest.mark.usefixtures("float64")  # exact comparisons (conftest.float64)
 
 
 def _cfg(method, **extra):

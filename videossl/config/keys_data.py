@@ -13,6 +13,12 @@
 ``DATA.FLOW_COLOR_AUG`` (True)
     Apply the clip's colour augmentation to its flow too (CoCLR feeds flow
     exactly like RGB); crops and flips are always shared.
+``DATA.SSL_VIEW_COMPOSITION`` ("clips")
+    How training views come from the sampled clips. "clips": each clip gives
+    ``TRAIN_CROP_NUM_SPATIAL`` views, each with the full augmentation
+    (PySlowFast). "coclr": CoCLR's and ViCC's two views of two clips, TwoClip
+    (each view coloured with p 0.3) or OneClip (one clip, one coloured and
+    one plain view), 50/50 per sample (``videossl/data/view_composition.py``).
 ``DATA.FRAME_FPS`` (30.0)
     Frame rate of videos stored as folders of per-frame images (folders carry
     no timing).
@@ -34,6 +40,7 @@ def add_keys(cfg: CfgNode) -> None:
     cfg.DATA.PATH_TO_FLOW_DIR = ""
     cfg.DATA.FLOW_COLOR_AUG = True
     cfg.DATA.INPUT_STREAM = "rgb"
+    cfg.DATA.SSL_VIEW_COMPOSITION = "clips"
     cfg.DATA.FRAME_FPS = 30.0
     cfg.DATA.DECODE_MAX_SHORT_SIDE = 0
     cfg.DATA.TEMPORAL_SAMPLING = ""

@@ -2,6 +2,7 @@
 
 import logging
 
+from ..data.view_composition import COMPOSITIONS
 from ..engine.tasks import get_task
 from ..errors import InputError
 
@@ -46,6 +47,7 @@ def validate_cfg(cfg) -> None:
     _choice(cfg.LINEAR.PROTOCOL, "LINEAR.PROTOCOL", ("pyslowfast", "coclr"))
     _choice(cfg.DATA.DECODING_BACKEND, "DATA.DECODING_BACKEND", ("pyav", "torchcodec"))
     _choice(cfg.DATA.ENSEMBLE_METHOD, "DATA.ENSEMBLE_METHOD", ("sum", "max"))
+    _choice(cfg.DATA.SSL_VIEW_COMPOSITION, "DATA.SSL_VIEW_COMPOSITION", COMPOSITIONS)
     if cfg.DATA.TRAIN_CROP_NUM_TEMPORAL < 1:
         raise InputError("DATA.TRAIN_CROP_NUM_TEMPORAL (rho) must be >= 1")
     if cfg.TEST.NUM_ENSEMBLE_VIEWS < 1 or cfg.TEST.NUM_SPATIAL_CROPS not in (1, 3):

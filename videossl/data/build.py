@@ -168,7 +168,7 @@ def build_dataset(cfg, split: str, mode: Optional[str] = None, **overrides) -> V
         use_offset=d.USE_OFFSET_SAMPLING, segment=sampling == "segment", use_flow=d.USE_FLOW,
         seed=cfg.RNG_SEED, max_retries=cfg.DATA_LOADER.MAX_RETRIES, backend=d.DECODING_BACKEND,
         max_short_side=d.DECODE_MAX_SHORT_SIDE or None, frame_fps=d.FRAME_FPS, name=name,
-        stream=d.INPUT_STREAM,
+        stream=d.INPUT_STREAM, view_composition=d.SSL_VIEW_COMPOSITION,
     )
     params = inspect.signature(spec.dataset_cls).parameters
     unknown = [k for k in overrides if k not in params]

@@ -3,7 +3,8 @@
 Train mode (``mode="train"``), item ``(epoch, index)`` (an int means epoch 0):
 decode the video **once**, cut ``num_clips`` (ρ) clips at random times, and
 give each clip ``num_augs`` independently augmented views, clip-major:
-``views[c * num_augs + a]``.  Test mode: item ``i`` is view
+``views[c * num_augs + a]`` (``view_composition="coclr"``: CoCLR's two views of
+two clips, see :mod:`videossl.data.view_composition`).  Test mode: item ``i`` is view
 ``(video, clip, crop) = (i // (V*C), (i // C) % V, i % C)`` of
 ``V = test_views`` uniform clips x ``C = test_crops`` crops; one view.
 
@@ -17,6 +18,7 @@ attempt)``, up to ``max_retries`` times; ``num_failed`` counts the failures.
 Test mode raises :class:`~videossl.data.decoding.DecodeError` naming the file.
 """
 
+import dataclasses
 import logging
 import math
 import os
@@ -32,6 +34,7 @@ from .decoding.frames_reader import FrameFolderReader, list_frames
 from .records import VideoRecord
 from .sampling import sample_test_clip, sample_train_clips, union
 from .transforms import ClipTransform
+from .view_composition import check_composition, coclr_plan
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +76,10 @@ class VideoDataset(Dataset):
         backend: "pyav" | "torchcodec".
         max_short_side: downscale on decode (None: keep the stored size).
         frame_fps: rate of frame-folder videos.
+        name: the dataset's name, for messages.
+        stream: "flow" returns the flow clips as ``views`` (evaluating a flow encoder).
+        view_composition: train: "clips" (every clip x augmentation a fully augmented view) or
+            "coclr" (CoCLR's TwoClip / OneClip, see ``view_composition.py``).
     """
 
     def __init__(self, records: Sequence[VideoRecord], mode: str, transform: ClipTransform, *,
@@ -81,7 +88,7 @@ class VideoDataset(Dataset):
                  min_gap: float = -math.inf, max_gap: float = math.inf, use_offset: bool = False,
                  segment: bool = False, use_flow: bool = False, seed: int = 0, max_retries: int = 10,
                  backend: str = "pyav", max_short_side: Optional[int] = None, frame_fps: float = 30.0,
-                 name: str = "", stream: str = "rgb"):
+                 name: str = "", stream: str = "rgb", view_composition: str = "clips"):
         if mode not in ("train", "test"):
             raise InputError(f"mode must be 'train' or 'test', got {mode!r}")
         if stream not in ("rgb", "flow"):
@@ -91,6 +98,7 @@ class VideoDataset(Dataset):
         if use_flow and any(r.flow is None for r in records):
             raise InputError(f"{name or 'dataset'}: DATA.USE_FLOW needs flow folders for every video "
                              "(set DATA.PATH_TO_FLOW_DIR)")
+        check_composition(view_composition, num_clips, num_augs)
         self.records = list(records)
         self.mode = mode
         self.transform = transform
@@ -113,6 +121,7 @@ class VideoDataset(Dataset):
         self.frame_fps = frame_fps
         self.name = name
         self.stream = stream
+        self.view_composition = view_composition
 
     # -- the public attributes the engine uses ------------------------------------
     @property
@@ -187,20 +196,32 @@ class VideoDataset(Dataset):
         flow_frames = self._flow_reader(record).read(needed) if self.use_flow else None
         views, flows = [], []
         height, width = frames.shape[1:3]
-        for c, idx in enumerate(clips):
-            sel = torch.as_tensor([pos[int(i)] for i in idx])
-            clip = frames[sel]
-            fclip = flow_frames[sel] if flow_frames is not None else None
-            for a in range(self.num_augs):
-                params = self.transform.sample_train(
-                    seeds.rng_for(self.seed, epoch, index, attempt, seeds.SPATIAL, c, a), height, width)
-                views.append(self.transform.apply(clip, params))
-                if fclip is not None:
-                    flows.append(self.transform.apply(fclip, scale_params(params, frames, fclip), is_flow=True))
+        for v, (c, color) in enumerate(self._view_plan(epoch, index, attempt)):
+            sel = torch.as_tensor([pos[int(i)] for i in clips[c]])
+            params = self.transform.sample_train(
+                seeds.rng_for(self.seed, epoch, index, attempt, seeds.SPATIAL, *divmod(v, self.num_augs)),
+                height, width)
+            if not color:
+                params = dataclasses.replace(params, color=None)
+            views.append(self.transform.apply(frames[sel], params))
+            if flow_frames is not None:
+                fclip = flow_frames[sel]
+                flows.append(self.transform.apply(fclip, scale_params(params, frames, fclip), is_flow=True))
         sample = self._sample(views, video, 0, 0)
         if self.use_flow:
             sample["flow"] = flows
         return sample
+
+    def _view_plan(self, epoch: int, index: int, attempt: int) -> List[Tuple[int, bool]]:
+        """``(clip, colour on)`` for each training view, in output order.
+
+        View ``v`` draws its crop, flip and colour from the spatial stream
+        ``divmod(v, num_augs)``, which is ``(clip, aug)`` in the default
+        clip-major order.
+        """
+        if self.view_composition == "coclr":
+            return list(coclr_plan(seeds.rng_for(self.seed, epoch, index, attempt, seeds.COMPOSE)))
+        return [(c, True) for c in range(self.num_clips) for _ in range(self.num_augs)]
 
     def _test_item(self, index: int) -> Dict:
         per_video = self.test_views * self.test_crops

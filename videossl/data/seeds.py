@@ -18,6 +18,7 @@ RETRY = 3  # which other video to try after a failure
 PERMUTE = 4  # order of the rho clips in the output
 EPOCH_ORDER = 5  # the train sampler's permutation
 EXTRA = 6  # RandAugment / random erasing seeds
+COMPOSE = 7  # how the training views are composed from the clips (CoCLR's TwoClip / OneClip)
 
 
 def entropy(*keys: int) -> list:

@@ -42,3 +42,30 @@ def test_lars_scales_update_by_trust_ratio():
     # 1-D params: plain SGD step, no weight decay, no scaling
     assert torch.allclose(b.detach(), torch.tensor([0.5]))
     assert opt.param_groups[0]["weight_decay"] == 0.1  # restored after the step
+
+
+class Classifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv3d(3, 4, 1)
+        self.bn = nn.BatchNorm3d(4)
+        self.head = nn.Module()
+        self.head.projection = nn.Linear(4, 2)
+
+
+def test_backbone_lr_ratio_scales_every_parameter_outside_the_head():
+    from videossl.engine.optim import scale_backbone_lr, set_lr
+
+    net = Classifier()
+    groups = default_param_groups(net, weight_decay=1e-3, bn_weight_decay=0.0, zero_wd_1d=False)
+    opt = build_optimizer(scale_backbone_lr(groups, net, 0.1), "adam", 1e-3)
+    set_lr(opt, 1e-3)
+    lr = {id(p): (g["lr"], g["weight_decay"]) for g in opt.param_groups for p in g["params"]}
+    assert len(lr) == len(list(net.parameters()))
+    for name, p in net.named_parameters():
+        head = name.startswith("head.")
+        assert lr[id(p)][0] == pytest.approx(1e-3 if head else 1e-4), name
+        assert lr[id(p)][1] == (0.0 if name.startswith("bn.") else 1e-3), name  # groups keep their decay
+    assert scale_backbone_lr(groups, net, 1.0) is groups
+    with pytest.raises(ValueError, match="BACKBONE_LR_RATIO needs a classifier head"):
+        scale_backbone_lr(groups, Net(), 0.1)

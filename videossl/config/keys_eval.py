@@ -13,5 +13,8 @@ def add_keys(cfg: CfgNode) -> None:
     # ["query=rgb.pth.tar", "sampler=flow.pth.tar"]; the roles are the method's (Method.init_targets).
     # TRAIN.CHECKPOINT_FILE_PATH is the role "model" of single-encoder methods.
     cfg.TRAIN.INIT_FROM = []
+    # Learning-rate multiplier of every parameter outside the classifier head (CoCLR finetunes its
+    # backbone at LR / 10: 0.1); 1.0 = one LR for all.
+    cfg.SOLVER.BACKBONE_LR_RATIO = 1.0
     cfg.RETRIEVAL = CfgNode()
     cfg.RETRIEVAL.TOPK = [1, 5, 10, 20, 50]

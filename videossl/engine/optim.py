@@ -42,6 +42,25 @@ def default_param_groups(model: nn.Module, weight_decay: float, bn_weight_decay:
     return [g for g in groups if g["params"]]
 
 
+def scale_backbone_lr(groups: List[Dict], model: nn.Module, ratio: float) -> List[Dict]:
+    """``groups`` with every parameter outside a classifier ``head`` moved to a copy of its group
+    whose ``lr_scale`` is multiplied by ``ratio`` (CoCLR's finetuning: backbone LR = LR / 10).
+
+    A parameter is in a head when a component of its name is ``head``.
+    """
+    if ratio == 1.0:
+        return groups
+    in_head = {id(p) for n, p in model.named_parameters() if "head" in n.split(".")}
+    if not in_head:
+        raise InputError("SOLVER.BACKBONE_LR_RATIO needs a classifier head (a module named 'head') in the model")
+    out = []
+    for g in groups:
+        head = [p for p in g["params"] if id(p) in in_head]
+        body = [p for p in g["params"] if id(p) not in in_head]
+        out += [dict(g, params=head), dict(g, params=body, lr_scale=g.get("lr_scale", 1.0) * ratio)]
+    return [g for g in out if g["params"]]
+
+
 class LARS(torch.optim.Optimizer):
     """Layer-wise adaptive rate scaling around another optimizer (apex LARC semantics).
 
@@ -137,6 +156,7 @@ def build_optimizer_from_cfg(cfg, method_module: nn.Module, lr: float) -> torch.
         no_wd = method_module.no_weight_decay_names()
         groups = default_param_groups(method_module, s.WEIGHT_DECAY, cfg.BN.WEIGHT_DECAY,
                                       s.ZERO_WD_1D_PARAM, s.LARS_ON, no_wd)
+    groups = scale_backbone_lr(groups, method_module, s.BACKBONE_LR_RATIO)
     if not any(p.requires_grad for g in groups for p in g["params"]):
         raise InputError("the method has no trainable parameters")
     return build_optimizer(groups, s.OPTIMIZING_METHOD, lr, s.MOMENTUM, s.DAMPENING,

@@ -1,4 +1,4 @@
-"""SimCLR / MoCo / SwAV / BYOL: one process vs two gloo processes on the same global batch.
+"""SimCLR / MoCo / SwAV / BYOL / CoCLR / ViCC: one process vs two gloo processes on the same global batch.
 
 Runs the real Trainer step (DDP for forward methods, ``train_step`` + gradient
 averaging for SEQUENTIAL ones) in float64 with all-reduce sync BN (backbone
@@ -39,8 +39,18 @@ CASES = {
     "coclr": (2, {"SSL.METHOD": "coclr", "DATA.USE_FLOW": True, "CONTRASTIVE.QUEUE_LEN": GLOBAL_BATCH,
                   "SSL.COCLR_TOPK": 2, "SSL.COCLR_DROP_SELF_P": 1.0, "CONTRASTIVE.T": 0.07,
                   "CONTRASTIVE.NUM_MLP_LAYERS": 2}),
+    # ViCC single and cross stream, global Sinkhorn: a per-process queue of one global batch, filled by the
+    # first step and used by the second (the union of the two ranks' queues is the one process's queue)
+    "vicc": (2, {"SSL.METHOD": "vicc", "DATA.USE_FLOW": True, "CONTRASTIVE.SWAV_QEUE_LEN": GLOBAL_BATCH,
+                 "SSL.SWAV_QUEUE_START_EPOCH": 0, "SSL.SWAV_FREEZE_PROTOTYPES_EPOCHS": 0,
+                 "SSL.SWAV_NUM_PROTOTYPES": 6, "CONTRASTIVE.T": 0.1, "CONTRASTIVE.NUM_MLP_LAYERS": 2}),
+    "vicc_cross": (2, {"SSL.METHOD": "vicc_cross", "SSL.COCLR_STREAM": "flow", "DATA.USE_FLOW": True,
+                       "CONTRASTIVE.SWAV_QEUE_LEN": GLOBAL_BATCH, "SSL.SWAV_QUEUE_START_EPOCH": 0,
+                       "SSL.SWAV_FREEZE_PROTOTYPES_EPOCHS": 0, "SSL.SWAV_NUM_PROTOTYPES": 6,
+                       "CONTRASTIVE.T": 0.1, "CONTRASTIVE.NUM_MLP_LAYERS": 2}),
 }
-STEPS = {"coclr": 2}
+STEPS = {"coclr": 2, "vicc": 2, "vicc_cross": 2}
+PER_RANK = {"queue_swav"}  # per-process state: compared slice by slice below
 
 
 def _batch(rho: int, rank: int, world: int):
@@ -150,7 +160,7 @@ def test_one_vs_two_processes(results, name):
         torch.testing.assert_close(two["grads"][n], g, atol=1e-6, rtol=0, msg=n)
     assert one["state"].keys() == two["state"].keys()
     for n, v in one["state"].items():  # updated weights, BN statistics, momentum encoder, queue
-        if n.endswith("num_batches_tracked"):
+        if n.endswith("num_batches_tracked") or n in PER_RANK:
             continue  # sync BN counts batches only when it synchronises (not part of the maths)
         if v.is_floating_point():
             torch.testing.assert_close(two["state"][n], v, atol=1e-6, rtol=0, msg=n)
@@ -162,6 +172,11 @@ def test_one_vs_two_processes(results, name):
         assert one["stats"]["mined_positives"] == two["stats"]["mined_positives"] == 2
         assert not any(n.startswith("sampler") for n in one["grads"])
         assert (one["state"]["queue_label"] == 1).all() and one["state"]["queue_vname"].tolist() == [0, 0, 1, 2, 3, 4, 5, 6]
+    if name.startswith("vicc"):  # rank 0's queue holds its half of the global batch, newest first
+        q1, q2 = one["state"]["queue_swav"], two["state"]["queue_swav"]
+        assert q1.shape[1] == GLOBAL_BATCH and q2.shape[1] == GLOBAL_BATCH // 2 and q1[:, -1].abs().sum() > 0
+        torch.testing.assert_close(q2, q1[:, :GLOBAL_BATCH // 2], atol=1e-6, rtol=0)
+        assert not any(n.startswith("second") for n in one["grads"])
 
 
 def test_shuffle_bn_two_processes(results):

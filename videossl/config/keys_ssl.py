@@ -24,13 +24,21 @@ constant PySlowFast hard-codes), so a PySlowFast config means the same here.
 ``SSL.SWAV_FREEZE_PROTOTYPES_EPOCHS``
     Prototype gradients are dropped while ``epoch_exact <=`` this (PySlowFast: 1).
 ``SSL.COCLR_STREAM``
-    The stream ``infonce`` / ``ubernce`` / ``coclr`` train: "rgb" (``views``) or
-    "flow" (``flow``, needs ``DATA.USE_FLOW``). CoCLR's sampler is the other one.
+    The stream the two-stream methods (``infonce`` / ``ubernce`` / ``coclr`` /
+    ``vicc`` / ``vicc_cross``) train: "rgb" (``views``) or "flow" (``flow``,
+    needs ``DATA.USE_FLOW``). CoCLR's sampler and ViCC's ``second`` are the other one.
 ``SSL.COCLR_TOPK``
     Positives CoCLR mines per query from the other stream's queue (CoCLR: 5).
 ``SSL.COCLR_DROP_SELF_P``
     Probability per step that CoCLR drops the self-positive from the numerator of
     rows that have another positive (CoCLR, since its commit 45f200e: 0.9).
+``SSL.VICC_NO_GRAD_VIEW``
+    ViCC encodes its second clip without gradient, with shuffle BN (True, ViCC's
+    ``--sync_bn none`` scripts); False backpropagates through both clips.
+    ViCC reuses SwAV's keys: ``SSL.SWAV_NUM_PROTOTYPES`` (300), ``SSL.SWAV_EPSILON``,
+    ``SSL.SWAV_SINKHORN_ITERS``, ``CONTRASTIVE.SWAV_QEUE_LEN`` (1920, rounded down to a
+    multiple of the global batch), ``SSL.SWAV_QUEUE_START_EPOCH`` and
+    ``SSL.SWAV_FREEZE_PROTOTYPES_EPOCHS`` (whole epochs for ViCC); its Sinkhorn is always global.
 """
 
 from fvcore.common.config import CfgNode
@@ -48,3 +56,4 @@ def add_keys(cfg: CfgNode) -> None:
     cfg.SSL.COCLR_STREAM = "rgb"
     cfg.SSL.COCLR_TOPK = 5
     cfg.SSL.COCLR_DROP_SELF_P = 0.9
+    cfg.SSL.VICC_NO_GRAD_VIEW = True

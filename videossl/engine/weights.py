@@ -82,14 +82,15 @@ def module_prefix(method: Method, module: nn.Module) -> str:
 
 def load_into(module: nn.Module, path: str, *, backbone_only: bool = False,
               clear_patterns: Sequence[str] = (), inflate: bool = False,
-              source: Optional[str] = None, own_prefix: str = "") -> LoadReport:
+              source: Optional[str] = None, own_prefix: str = "", exclude: Sequence[str] = ()) -> LoadReport:
     """Load the weights of ``path`` that fit ``module``; returns the report.
 
     ``backbone_only``: clear :data:`BACKBONE_PREFIX` (unless ``clear_patterns``
     is given) and leave ``module.head`` out of the load (heads are never taken
     from a pretraining checkpoint).  ``own_prefix``: ``module``'s place in its
     method (:func:`module_prefix`), stripped from a checkpoint written by that
-    method, so videossl's own files always load.
+    method, so videossl's own files always load.  ``exclude``: key fragments
+    left out besides the methods' non-weights (e.g. a queue that restarts).
     """
     patterns = tuple(clear_patterns) or ((BACKBONE_PREFIX,) if backbone_only else ())
     head = getattr(module, "head", None) if backbone_only else None
@@ -97,7 +98,8 @@ def load_into(module: nn.Module, path: str, *, backbone_only: bool = False,
         module.head = None
     try:
         return load_pretrained(module, path, clear_name_patterns=patterns, inflate=inflate, source=source,
-                               drop_patterns=never_load_patterns(), adapt=True, strip_prefix=own_prefix)
+                               drop_patterns=never_load_patterns() + tuple(exclude), adapt=True,
+                               strip_prefix=own_prefix)
     finally:
         if head is not None:
             module.head = head
@@ -109,9 +111,11 @@ def initialise(method: Method, checkpoints: Dict[str, str], task: TaskSpec, *,
     """Load ``{role: path}`` into ``method`` as ``task`` says; logs and returns the reports."""
     if not checkpoints:
         return {}
-    def load(module: nn.Module, path: str, source_prefix: Optional[str] = None) -> LoadReport:
+    def load(module: nn.Module, path: str, source_prefix: Optional[str] = None,
+             exclude: Sequence[str] = ()) -> LoadReport:
         return load_into(module, path, backbone_only=task.init == INIT_BACKBONE, clear_patterns=clear_patterns,
-                         inflate=inflate, source=source, own_prefix=source_prefix or module_prefix(method, module))
+                         inflate=inflate, source=source, own_prefix=source_prefix or module_prefix(method, module),
+                         exclude=exclude)
 
     reports = method.init_from(checkpoints, load)
     for role, report in reports.items():

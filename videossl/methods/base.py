@@ -76,9 +76,10 @@ class CheckpointLayout:
 Backward = Callable[[torch.Tensor], None]
 #: ``forward(batch) -> dict``: the method's forward through the distributed wrapper.
 Forward = Callable[[Batch], Dict[str, torch.Tensor]]
-#: ``load(module, path, source_prefix=None) -> report``: load one checkpoint into one module (videossl.engine.weights).
-#: ``source_prefix``: take the checkpoint's keys under this prefix (default: the module's own place
-#: in the method), e.g. CoCLR's sampler from another run's ``backbone.``.
+#: ``load(module, path, source_prefix=None, exclude=()) -> report``: load one checkpoint into one module
+#: (videossl.engine.weights). ``source_prefix``: take the checkpoint's keys under this prefix (default: the
+#: module's own place in the method), e.g. CoCLR's sampler from another run's ``backbone.``. ``exclude``: key
+#: fragments not to load (e.g. ViCC's queue, which restarts).
 Load = Callable[..., object]
 
 

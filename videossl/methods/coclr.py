@@ -50,9 +50,7 @@ from .moco import MoCo
 from .multi_positive import drop_self_positive, multi_positive_nce, topk_positives, ubernce_loss
 from .queue import enqueue_
 from .registry import register_method
-
-STREAMS = {"rgb": "views", "flow": "flow"}
-
+from .streams import STREAMS, check_stream, other_stream, stream_clips
 
 class InfoNCE(MoCo):
     """CoCLR's InfoNCE (``ubernce=False``) or UberNCE on one stream.
@@ -65,9 +63,7 @@ class InfoNCE(MoCo):
     def __init__(self, *args, stream: str = "rgb", ubernce: bool = False, **kwargs):
         kwargs.setdefault("global_queue", True)
         super().__init__(*args, **kwargs)
-        if stream not in STREAMS:
-            raise InputError(f"SSL.COCLR_STREAM={stream!r} is not one of {tuple(STREAMS)}")
-        self.stream = stream
+        self.stream = check_stream(stream)
         self.ubernce = ubernce
         if ubernce:
             self.register_buffer("queue_label", torch.full((self.queue_x.shape[0],), -1, dtype=torch.long))
@@ -75,15 +71,7 @@ class InfoNCE(MoCo):
     # ------------------------------------------------------------ inputs
     def stream_clips(self, batch: Dict, stream: Optional[str] = None) -> List[torch.Tensor]:
         """The two clips (query, key) of ``stream`` (default: the trained one)."""
-        field = STREAMS[stream or self.stream]
-        if field not in batch:
-            raise InputError(f"{type(self).__name__} on the {stream or self.stream} stream needs "
-                             f"batch[{field!r}]: set DATA.USE_FLOW True")
-        clips = list(batch[field])
-        if len(clips) != 2:
-            raise InputError(f"{type(self).__name__} takes exactly 2 clips per video (DATA.TRAIN_CROP_NUM_TEMPORAL 2), "
-                             f"got {len(clips)}")
-        return clips
+        return stream_clips(batch, stream or self.stream, type(self).__name__)
 
     def clips(self, batch: Dict) -> List[torch.Tensor]:
         return self.stream_clips(batch)
@@ -159,7 +147,7 @@ class CoCLR(InfoNCE):
 
     @property
     def other_stream(self) -> str:
-        return "flow" if self.stream == "rgb" else "rgb"
+        return other_stream(self.stream)
 
     def frozen_modules(self) -> List[str]:
         return ["sampler"]
@@ -263,7 +251,7 @@ def build_coclr(cfg) -> CoCLR:
     """CoCLR co-training of SSL.COCLR_STREAM with the other stream as a frozen sampler."""
     c = cfg.CONTRASTIVE
     stream = cfg.SSL.COCLR_STREAM
-    other = "flow" if stream == "rgb" else "rgb"
+    other = other_stream(stream)
     return CoCLR(_encoder(cfg, stream), c.T, False, c.MOMENTUM, c.MOMENTUM_ANNEALING, c.QUEUE_LEN,
                  embedding_dim(cfg), sampler=_encoder(cfg, other), topk=cfg.SSL.COCLR_TOPK,
                  drop_self_p=cfg.SSL.COCLR_DROP_SELF_P, seed=cfg.RNG_SEED, **_common(cfg))

@@ -26,7 +26,7 @@ Deviations: ``log_softmax`` instead of ``log(softmax)`` (same value, no
 per process and listed in the per-rank checkpoint state; no online kNN memory.
 """
 
-from typing import Dict, List
+from typing import Dict, List, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -59,7 +59,8 @@ class SwAV(ContrastiveMethod):
     def __init__(self, backbone: nn.Module, T: float, sequential: bool, dim: int,
                  num_prototypes: int = 1000, eps: float = 0.05, sinkhorn_iters: int = 3,
                  global_sinkhorn: bool = False, queue_len: int = 0,
-                 queue_start_epoch: float = 15.0, freeze_prototypes_epochs: float = 1.0):
+                 queue_start_epoch: float = 15.0, freeze_prototypes_epochs: float = 1.0,
+                 crops_for_assign: Sequence[int] = (0, 1)):
         super().__init__(backbone, T, sequential)
         self.swav_prototypes = nn.Linear(dim, num_prototypes, bias=False)
         self.eps = eps
@@ -67,7 +68,7 @@ class SwAV(ContrastiveMethod):
         self.global_sinkhorn = global_sinkhorn
         self.queue_start_epoch = queue_start_epoch
         self.freeze_prototypes_epochs = freeze_prototypes_epochs
-        self.crops_for_assign = (0, 1)
+        self.crops_for_assign = tuple(crops_for_assign)
         if queue_len > 0:
             self.register_buffer("queue_swav", torch.zeros(len(self.crops_for_assign), queue_len, dim))
         else:
@@ -106,16 +107,20 @@ class SwAV(ContrastiveMethod):
                 codes.append(sinkhorn(out, self.eps, self.sinkhorn_iters, distributed=distributed)[-b:])
         return codes
 
-    def clips_loss(self, clips: List[torch.Tensor]) -> torch.Tensor:
-        """SwAV loss of one set of clips (all ρ, or a SEQUENTIAL pair)."""
+    def embeddings_loss(self, emb: List[torch.Tensor]) -> torch.Tensor:
+        """SwAV loss of one set of normalised embeddings (B x DIM each, one per view).
+
+        Normalises the prototypes first; the queue (if in use) takes the
+        assignment views' embeddings.
+        """
         self.normalize_prototypes()
-        emb, scores = [], []
-        for clip in clips:
-            z, _ = self.project(clip)
-            emb.append(z)
-            scores.append(self.swav_prototypes(z))
+        scores = [self.swav_prototypes(z) for z in emb]
         codes = self._codes(scores, emb)
         return swav_loss(scores, codes, self.crops_for_assign, self.T)
+
+    def clips_loss(self, clips: List[torch.Tensor]) -> torch.Tensor:
+        """SwAV loss of one set of clips (all ρ, or a SEQUENTIAL pair)."""
+        return self.embeddings_loss([self.project(clip)[0] for clip in clips])
 
     def forward(self, batch: Dict) -> Dict[str, torch.Tensor]:
         return {"loss": self.clips_loss(self.clips(batch))}
@@ -124,9 +129,13 @@ class SwAV(ContrastiveMethod):
         for k in range(len(clips) - 1):
             yield self.clips_loss(clips[k:k + 2])
 
+    def prototypes_frozen(self, progress: Progress) -> bool:
+        """PySlowFast: while ``epoch_exact <= freeze_prototypes_epochs``."""
+        return progress.epoch_exact <= self.freeze_prototypes_epochs
+
     def before_optimizer_step(self, progress: Progress) -> bool:
-        """Drop the prototypes' gradient while ``epoch_exact <= freeze_prototypes_epochs``."""
-        if progress.epoch_exact <= self.freeze_prototypes_epochs:
+        """Drop the prototypes' gradient while :meth:`prototypes_frozen`."""
+        if self.prototypes_frozen(progress):
             self.swav_prototypes.weight.grad = None
         return True
 

@@ -81,7 +81,8 @@ def build_ssl_backbone(cfg, predictor_depths: Sequence[int] = (), **overrides) -
     return build_model(cfg, ssl_head_spec(cfg, predictor_depths), **overrides)
 
 
-def _split_head_output(out) -> Tuple[torch.Tensor, List[torch.Tensor]]:
+def split_head_output(out) -> Tuple[torch.Tensor, List[torch.Tensor]]:
+    """An SSL backbone's output as ``(projection, [predictor outputs])`` (BYOL's head returns a list)."""
     if isinstance(out, (list, tuple)):
         return out[0], list(out[1:])
     return out, []
@@ -122,7 +123,7 @@ class ContrastiveMethod(Method):
 
     def project(self, x: torch.Tensor) -> Tuple[torch.Tensor, List[torch.Tensor]]:
         """Clip B x C x T x H x W -> (normalised projection B x DIM, normalised predictor outputs)."""
-        proj, preds = _split_head_output(self.backbone(x))
+        proj, preds = split_head_output(self.backbone(x))
         return F.normalize(proj, dim=1), [F.normalize(p, dim=1) for p in preds]
 
     # ------------------------------------------------------------ evaluation
@@ -246,7 +247,7 @@ class MomentumMethod(ContrastiveMethod):
             restore = None
             if self.shuffle_bn:
                 x, restore = batch_shuffle(x, group)
-            proj, _ = _split_head_output(self.backbone_hist(x))
+            proj, _ = split_head_output(self.backbone_hist(x))
             k = F.normalize(proj, dim=1)
             if self.shuffle_bn:
                 k = batch_unshuffle(k, restore, group)

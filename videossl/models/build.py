@@ -3,8 +3,10 @@
 ``build_backbone(cfg, **overrides)`` returns a network with
 ``forward_features(x) -> B x D``, an integer ``feature_dim`` and a ``head``
 attribute (None until attached); ``build_model(cfg, head, **overrides)``
-attaches a :class:`~videossl.models.heads.VideoHead` so the parameter names
-match PySlowFast (``head.projection...``).  Overrides are constructor
+attaches a :class:`~videossl.models.heads.VideoHead` (or, with
+``DETECTION.ENABLE``, an :class:`~videossl.models.heads.RoIHead` and a
+``forward(x, boxes)``) so the parameter names match PySlowFast
+(``head.projection...``).  Overrides are constructor
 arguments of the backbone class that replace what the config says, e.g.
 ``build_backbone(cfg, in_channels=2)`` for a flow encoder (timm's
 ``create_model(name, **kwargs)``); nothing clones and edits a config.
@@ -12,14 +14,14 @@ arguments of the backbone class that replace what the config says, e.g.
 
 import inspect
 from dataclasses import dataclass, field
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence, Union
 
 from fvcore.common.registry import Registry
 from torch import nn
 
 from ..errors import InputError
-from .heads import VideoHead
-from .resnet import ResNet3D
+from .heads import RoIHead, VideoHead
+from .resnet import POOL1_TEMPORAL, ResNet3D
 from .sync_bn import AllReduceSyncBatchNorm, convert_sync_batchnorm
 
 ARCH_REGISTRY = Registry("ARCH")
@@ -48,6 +50,24 @@ class HeadSpec:
     bn_mlp: bool = False
     sync_bn_mlp: bool = False
     predictor_depths: Sequence[int] = field(default_factory=tuple)
+    detach: bool = False
+    init_std: float = 0.01
+
+
+@dataclass(frozen=True)
+class RoIHeadSpec:
+    """A detection head: per-box classifier on the res5 map (plain values; see RoIHead).
+
+    ``temporal_pool`` None averages any T; an int requires T to be exactly that.
+    """
+
+    num_classes: int
+    temporal_pool: Optional[int] = None
+    resolution: int = 7
+    spatial_scale_factor: float = 16.0
+    aligned: bool = True
+    act: Optional[str] = "sigmoid"
+    dropout: float = 0.0
     detach: bool = False
     init_std: float = 0.01
 
@@ -99,17 +119,47 @@ def build_backbone(cfg, **overrides) -> nn.Module:
     return net
 
 
-def head_spec_from_cfg(cfg, num_classes: Optional[int] = None) -> HeadSpec:
-    """A classifier head per MODEL.* (dropout, FC init, DETACH_FINAL_FC)."""
+def head_spec_from_cfg(cfg, num_classes: Optional[int] = None) -> Union[HeadSpec, RoIHeadSpec]:
+    """The supervised head per MODEL.* (dropout, FC init, DETACH_FINAL_FC).
+
+    With ``DETECTION.ENABLE`` it is the AVA box classifier (:class:`RoIHeadSpec`,
+    as PySlowFast's ``ResNet`` builds ``ResNetRoIHead``): RoIAlign per
+    ``DETECTION.ROI_XFORM_RESOLUTION`` / ``SPATIAL_SCALE_FACTOR`` / ``ALIGNED``,
+    activation ``MODEL.HEAD_ACT``, temporal pool over ``DATA.NUM_FRAMES`` divided
+    by the arch's temporal stride (PySlowFast's ``_POOL1``); otherwise the
+    classifier :class:`HeadSpec`.
+    """
+    num_classes = num_classes or cfg.MODEL.NUM_CLASSES
+    if cfg.DETECTION.ENABLE:
+        arch = "slow" if cfg.MODEL.ARCH == "resnet" else cfg.MODEL.ARCH
+        temporal_pool = cfg.DATA.NUM_FRAMES // POOL1_TEMPORAL[arch] if arch in POOL1_TEMPORAL else None
+        return RoIHeadSpec(
+            num_classes=num_classes,
+            temporal_pool=temporal_pool,
+            resolution=cfg.DETECTION.ROI_XFORM_RESOLUTION,
+            spatial_scale_factor=cfg.DETECTION.SPATIAL_SCALE_FACTOR,
+            aligned=cfg.DETECTION.ALIGNED,
+            act=None if cfg.MODEL.HEAD_ACT == "none" else cfg.MODEL.HEAD_ACT,
+            dropout=cfg.MODEL.DROPOUT_RATE,
+            detach=cfg.MODEL.DETACH_FINAL_FC,
+            init_std=cfg.MODEL.FC_INIT_STD,
+        )
     return HeadSpec(
-        num_classes=num_classes or cfg.MODEL.NUM_CLASSES,
+        num_classes=num_classes,
         dropout=cfg.MODEL.DROPOUT_RATE,
         detach=cfg.MODEL.DETACH_FINAL_FC,
         init_std=cfg.MODEL.FC_INIT_STD,
     )
 
 
-def build_head(dim_in: int, spec: HeadSpec) -> VideoHead:
+def build_head(dim_in: int, spec: Union[HeadSpec, RoIHeadSpec]) -> nn.Module:
+    """The head ``spec`` describes on ``dim_in`` features: a VideoHead, or an RoIHead for an RoIHeadSpec."""
+    if isinstance(spec, RoIHeadSpec):
+        return RoIHead(
+            dim_in, spec.num_classes, temporal_pool=spec.temporal_pool, resolution=spec.resolution,
+            spatial_scale_factor=spec.spatial_scale_factor, aligned=spec.aligned, dropout=spec.dropout,
+            act=spec.act, detach=spec.detach, init_std=spec.init_std,
+        )
     norm_layer = AllReduceSyncBatchNorm if spec.sync_bn_mlp else nn.BatchNorm1d
     return VideoHead(
         dim_in, spec.num_classes, dropout=spec.dropout, num_mlp_layers=spec.num_mlp_layers,
@@ -118,8 +168,18 @@ def build_head(dim_in: int, spec: HeadSpec) -> VideoHead:
     )
 
 
-def build_model(cfg, head: Optional[HeadSpec] = None, **overrides) -> nn.Module:
-    """Backbone (with ``overrides``, see :func:`build_backbone`) and ``head`` attached (default: the classifier)."""
+def build_model(cfg, head: Union[HeadSpec, RoIHeadSpec, None] = None, **overrides) -> nn.Module:
+    """Backbone (with ``overrides``, see :func:`build_backbone`) and ``head`` attached.
+
+    The default head is :func:`head_spec_from_cfg`'s: the classifier, or with
+    ``DETECTION.ENABLE`` the RoI head, whose model is called ``net(x, boxes)``.
+    Only the single-pathway ResNet (:class:`ResNet3D`) takes an RoI head;
+    another backbone raises InputError.
+    """
     net = build_backbone(cfg, **overrides)
-    net.head = build_head(net.feature_dim, head or head_spec_from_cfg(cfg))
+    spec = head or head_spec_from_cfg(cfg)
+    if isinstance(spec, RoIHeadSpec) and not isinstance(net, ResNet3D):
+        raise InputError(f"DETECTION.ENABLE (the RoI head) needs a single-pathway ResNet "
+                         f"(MODEL.ARCH slow, c2d, i3d, ...), not MODEL.ARCH={cfg.MODEL.ARCH!r}")
+    net.head = build_head(net.feature_dim, spec)
     return net

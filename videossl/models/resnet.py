@@ -17,12 +17,13 @@ temporal pooling), ``c2d``/``slow_c2d``/``2d`` (no temporal kernels), ``i3d``/
 [1, 3]).  ``c2d`` and ``i3d`` halve T after res2 (``pathway0_pool`` 2x1x1).
 """
 
-from typing import List, Sequence
+from typing import List, Optional, Sequence
 
 import torch
 from torch import nn
 
 from ..errors import InputError
+from .heads import RoIHead
 
 STAGE_DEPTH = {10: (1, 1, 1, 1), 18: (2, 2, 2, 2), 50: (3, 4, 6, 3), 101: (3, 4, 23, 3)}
 
@@ -181,8 +182,11 @@ class ResNet3D(nn.Module):
     ``forward_features(x)``: B x C x T x H x W -> B x feature_dim (global
     average pool of res5; feature_dim = 32 * width_per_group, 2048 for R50).
     ``forward`` additionally applies ``self.head`` when one is attached (see
-    :func:`videossl.models.build_model`).  Spatial size shrinks 32x (with the
-    default strides); T is kept, except ``c2d``/``i3d`` halve it after res2.
+    :func:`videossl.models.build_model`); with an RoI head, ``forward(x, boxes)``
+    classifies boxes on the res5 map.  Spatial size shrinks 32x (with the
+    default strides; 16x with PySlowFast's AVA setting ``spatial_strides``
+    (1, 2, 2, 1), ``spatial_dilations`` (1, 1, 1, 2)); T is kept, except
+    ``c2d``/``i3d`` halve it after res2.
     Weight init is PySlowFast's: MSRA fill for convs, BN weight 1 (0 for the
     last BN of each transform with ``zero_init_final_bn``), last conv of each
     transform zero with ``zero_init_final_conv``.
@@ -246,6 +250,19 @@ class ResNet3D(nn.Module):
         """B x C x T x H x W -> B x feature_dim."""
         return self.pool(self.forward_maps(x)).flatten(1)
 
-    def forward(self, x: torch.Tensor):
+    def forward(self, x: torch.Tensor, boxes: Optional[torch.Tensor] = None):
+        """B x C x T x H x W clip -> the head's output (B x feature_dim features without a head).
+
+        With an :class:`~videossl.models.heads.RoIHead` attached (``DETECTION.ENABLE``),
+        ``boxes`` (K x 5 rows ``(batch_index, x1, y1, x2, y2)`` in input pixels) is
+        required and the result is K x num_classes, computed on the res5 map;
+        any other head takes the pooled B x feature_dim features and no boxes.
+        """
+        if isinstance(self.head, RoIHead):
+            if boxes is None:
+                raise InputError("this ResNet has a detection (RoI) head: forward(x, boxes) needs K x 5 boxes")
+            return self.head(self.forward_maps(x), boxes)
+        if boxes is not None:
+            raise InputError("boxes were given but the head is not a detection (RoI) head (DETECTION.ENABLE)")
         feats = self.forward_features(x)
         return feats if self.head is None else self.head(feats)

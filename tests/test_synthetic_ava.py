@@ -37,7 +37,7 @@ def test_written_layout_reads_back_through_the_ava_readers(tmp_path):
     paths = write_synthetic_ava(s, str(tmp_path))
     ann = paths["annotations"]
     names, frames = read_frame_lists([os.path.join(paths["frame_lists"], "train.csv")], paths["frames"])
-    assert names == ["synth000", "synth002"] and all(len(f) == (903 - 900) * 30 + 30 for f in frames)
+    assert names == ["synth000", "synth002"] and all(len(f) == (903 - 900) * 30 + 60 for f in frames)
     assert all(os.path.isfile(p) for p in frames[0][::30])
     gt = read_box_files([(os.path.join(ann, "ava_train_v2.2.csv"), True)])
     keys = keyframes(names, gt)

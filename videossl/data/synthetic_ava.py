@@ -123,7 +123,7 @@ def write_synthetic_ava(settings: SyntheticAvaSettings, root: str) -> Dict[str, 
     s = settings
     rng = np.random.default_rng(s.seed)
     secs = list(range(FIRST_KEYFRAME_SEC, FIRST_KEYFRAME_SEC + s.num_keyframes))
-    num_frames = sec_to_frame(secs[-1]) + FPS  # one second past the last keyframe
+    num_frames = sec_to_frame(secs[-1]) + 2 * FPS  # two seconds past the last keyframe (a 64-frame clip fits)
     paths = {k: os.path.join(root, k) for k in ("frames", "frame_lists", "annotations")}
     for p in paths.values():
         os.makedirs(p, exist_ok=True)

@@ -2,8 +2,9 @@
 
 This is the only place that knows PySlowFast's alternative spellings:
 
-* ``TASK``: ``ssl`` -> ``pretrain``; ``ssl_eval*`` -> ``linear`` when
-  ``MODEL.DETACH_FINAL_FC`` else ``finetune``; ``""`` -> ``supervised``
+* ``TASK``: ``ssl`` -> ``pretrain``; ``ssl_eval*`` -> ``detection`` when
+  ``DETECTION.ENABLE`` (``ssl_eval_ava``), ``linear`` when
+  ``MODEL.DETACH_FINAL_FC``, else ``finetune``; ``""`` -> ``supervised``
   (or ``pretrain`` when an SSL method is chosen).
 * ``SSL.METHOD``: ``MODEL.MODEL_NAME: ContrastiveModel`` + ``CONTRASTIVE.TYPE``,
   or ``MASK.ENABLE`` + ``MASK.MAE_ON`` (-> ``mae``).
@@ -54,6 +55,8 @@ def apply_compat(cfg) -> None:
     task = cfg.TASK
     if task == "ssl":
         task = "pretrain"
+    elif task.startswith("ssl_eval") and cfg.DETECTION.ENABLE:
+        task = "detection"  # ssl_eval_ava
     elif task.startswith("ssl_eval"):
         task = "linear" if cfg.MODEL.DETACH_FINAL_FC else "finetune"
     elif task == "":

@@ -10,7 +10,7 @@ editing the config.
 
 import inspect
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Type
 
 import torch
@@ -33,6 +33,7 @@ class DatasetSpec:
     random_flip: Optional[bool] = None  # None: DATA.RANDOM_FLIP
     segment: bool = False  # default temporal sampling is TSN segments
     dataset_cls: Type = VideoDataset  # the class built over the records (same arguments as VideoDataset)
+    extra: Dict = field(default_factory=dict)  # constructor arguments of dataset_cls beyond VideoDataset's
 
 
 DATASETS: Dict[str, Callable] = {}
@@ -70,6 +71,16 @@ def _synthetic(cfg, split: str) -> DatasetSpec:
     if flow and not os.path.isdir(flow):
         raise InputError("DATA.USE_FLOW with the synthetic dataset needs SYNTHETIC.WRITE_FLOW True")
     return DatasetSpec(read_kinetics_csv(root, split, os.path.join(root, "videos"), " ", flow))
+
+
+@register_dataset("ava", "synthetic_ava")
+def _ava(cfg, split: str) -> DatasetSpec:
+    """AVA keyframes from the AVA.* layout (frame lists, box files; test: proposals above
+    AVA.DETECTION_SCORE_THRESH), or from the synthetic AVA generated into the cache."""
+    from .ava_dataset import AvaDataset, records_for
+
+    records, _ = records_for(cfg, split)
+    return DatasetSpec(records, dataset_cls=AvaDataset, extra={"num_classes": cfg.MODEL.NUM_CLASSES})
 
 
 def video_root(cfg, *candidates: str) -> str:
@@ -175,7 +186,7 @@ def build_dataset(cfg, split: str, mode: Optional[str] = None, **overrides) -> V
     if unknown:
         raise InputError(f"{spec.dataset_cls.__name__} has no argument {unknown[0]!r} to override; "
                          f"its arguments: {sorted(params)}")
-    return spec.dataset_cls(**{**kwargs, **overrides})
+    return spec.dataset_cls(**{**kwargs, **spec.extra, **overrides})
 
 
 def build_loader(cfg, dataset, *, train: bool, batch_size: int, epoch: int = 0,

@@ -8,7 +8,7 @@ circular) and, for some actors, ``pulsing`` (6: its brightness beats with a
 period of 10 frames). The shape is a nuisance, not a label. A keyframe's
 ground-truth box of an actor is the bounding box of its rendered mask on that
 frame. **Proposals** (what a person detector would give) are the ground-truth
-boxes with jitter and scores in [0.8, 1], plus false positives (random boxes
+boxes with their corners jittered (std 8% of the box's size) and scores in [0.8, 1], plus false positives (random boxes
 with scores in [0.3, 0.95]), so a model must learn to rank them.
 
 The timeline follows AVA: keyframe second ``s`` (from 902) is frame
@@ -18,7 +18,7 @@ The timeline follows AVA: keyframe second ``s`` (from 902) is frame
 import math
 import os
 from dataclasses import dataclass
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -36,14 +36,14 @@ EXCLUDED = "ava_val_excluded_timestamps_v2.2.csv"
 class SyntheticAvaSettings:
     """What the synthetic AVA holds (small defaults: a CPU finetune in minutes)."""
 
-    num_videos: int = 8  # even videos train, odd videos val
+    num_videos: int = 16  # even videos train, odd videos val
     num_keyframes: int = 4  # seconds 902 .. 902 + num_keyframes - 1
     height: int = 48
     width: int = 64
     min_actors: int = 2
     max_actors: int = 3
     pulse_prob: float = 0.5
-    proposal_jitter: float = 0.04  # std of the proposal box corners, in frame fractions
+    proposal_jitter: float = 0.08  # std of the proposal box corners, in fractions of the box's size
     false_positives: int = 1  # per keyframe
     seed: int = 0
 
@@ -100,7 +100,8 @@ def render_actors(rng: np.random.Generator, num_frames: int, height: int, width:
 def _proposals(rng: np.random.Generator, gt: Sequence[Tuple[float, ...]], s: SyntheticAvaSettings):
     out = []
     for box in gt:
-        b = np.clip(np.asarray(box) + rng.normal(0, s.proposal_jitter, 4), 0, 1)
+        w, h = box[2] - box[0], box[3] - box[1]
+        b = np.clip(np.asarray(box) + rng.normal(0, s.proposal_jitter, 4) * np.array([w, h, w, h]), 0, 1)
         out.append((min(b[0], b[2]), min(b[1], b[3]), max(b[0], b[2]), max(b[1], b[3]), rng.uniform(0.8, 1.0)))
     for _ in range(s.false_positives):
         x1, y1 = rng.uniform(0, 0.7, 2)
@@ -166,3 +167,43 @@ def write_synthetic_ava(settings: SyntheticAvaSettings, root: str) -> Dict[str, 
 def _write_lines(path: str, lines: Sequence[str]) -> None:
     with open(path, "w") as f:
         f.write("\n".join(lines) + ("\n" if lines else ""))
+
+
+def settings_from_cfg(cfg) -> SyntheticAvaSettings:
+    """The synthetic AVA of a config: the defaults, with ``RNG_SEED``-independent data (seed 0)."""
+    return SyntheticAvaSettings()
+
+
+def ensure_synthetic_ava(settings: SyntheticAvaSettings, root: Optional[str] = None) -> str:
+    """Write the synthetic AVA once into ``root`` (default: the cache, keyed by the settings); return it."""
+    import fcntl
+    import hashlib
+    import json
+    import shutil
+    import tempfile
+    from dataclasses import asdict
+
+    digest = hashlib.sha256(json.dumps({**asdict(settings), "version": 1}, sort_keys=True).encode()).hexdigest()[:12]
+    base = os.environ.get("VIDEOSSL_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "videossl")
+    root = os.path.abspath(root or os.path.join(base, f"synthetic_ava-{digest}"))
+    done = os.path.join(root, "settings.json")
+    if os.path.isfile(done):
+        return root
+    os.makedirs(os.path.dirname(root), exist_ok=True)
+    with open(root + ".lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if os.path.isfile(done):
+                return root
+            tmp = tempfile.mkdtemp(prefix=os.path.basename(root) + ".tmp-", dir=os.path.dirname(root))
+            try:
+                write_synthetic_ava(settings, tmp)
+                with open(os.path.join(tmp, "settings.json"), "w") as f:
+                    json.dump({**asdict(settings), "digest": digest}, f)
+                os.rename(tmp, root)
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return root

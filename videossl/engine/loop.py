@@ -270,7 +270,8 @@ def build_train_data(cfg, settings: TrainSettings) -> TrainData:
         raise InputError(f"TRAIN.BATCH_SIZE={cfg.TRAIN.BATCH_SIZE} gives no sample per process")
     dataset = build_dataset(cfg, "train")
     if settings.task.method is not None:  # a classifier: every label must have an output
-        bad = next((r for r in dataset.records if not 0 <= r.label < cfg.MODEL.NUM_CLASSES), None)
+        bad = next((r for r in dataset.records
+                    if getattr(r, "label", None) is not None and not 0 <= r.label < cfg.MODEL.NUM_CLASSES), None)
         if bad is not None:
             raise InputError(f"{bad.path} has label {bad.label}, outside MODEL.NUM_CLASSES={cfg.MODEL.NUM_CLASSES} "
                              f"(TRAIN.DATASET {cfg.TRAIN.DATASET}); set MODEL.NUM_CLASSES or fix the list")

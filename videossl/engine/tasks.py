@@ -81,3 +81,5 @@ register_task(TaskSpec("linear", method="supervised", init=INIT_BACKBONE, checkp
                        chain_from="ssl", probe=True))
 register_task(TaskSpec("finetune", method="supervised", init=INIT_BACKBONE, checkpoint_prefix="finetune",
                        chain_from="ssl"))
+register_task(TaskSpec("detection", method="detection", init=INIT_BACKBONE, checkpoint_prefix="detection",
+                       chain_from="ssl", evaluators=("topk", "ava_map"), evaluator_alias=(("topk", "ava_map"),)))

@@ -95,3 +95,33 @@ def test_pyslowfasts_ssl_eval_ava_task_is_detection():
     assert cfg.TASK == "detection"
     with pytest.raises(ValueError, match="AVA.BGR=True"):
         load_config([], ["TASK", "ssl_eval_ava", "DETECTION.ENABLE", "True", "AVA.BGR", "True"])
+
+
+@pytest.mark.timeout(600)
+def test_a_vit_mae_checkpoint_finetunes_on_the_synthetic_ava(tmp_path):
+    """The ViT AVA config, shrunk: a VideoMAE-style pretraining checkpoint initialises the encoder."""
+    from helpers.vit_configs import VIDEOMAE_OPTS, mae_opts
+    from videossl.methods.registry import build_method
+
+    small = ["MVIT.EMBED_DIM", "32", "MVIT.NUM_HEADS", "2", "MVIT.DEPTH", "2", "DATA.NUM_FRAMES", "4",
+             "DATA.SAMPLING_RATE", "4", "DATA.TRAIN_JITTER_SCALES", "[48, 56]", "DATA.TRAIN_CROP_SIZE", "48",
+             "DATA.TEST_CROP_SIZE", "48", "MODEL.NUM_CLASSES", "6"]
+    torch.manual_seed(0)
+    mae = build_method(load_config([], mae_opts(**{**VIDEOMAE_OPTS, **dict(zip(small[::2], small[1::2])),
+                                                   "MVIT.PATCH_KERNEL": "[2, 16, 16]",
+                                                   "MVIT.PATCH_STRIDE": "[2, 16, 16]"})))
+    path = tmp_path / "mae.pyth"
+    torch.save({"model_state": mae.state_dict(), "epoch": 1}, path)
+    out = tmp_path / "vit_ava"
+    cfg = load_config([os.path.join(ROOT, "configs/ava/finetune_ava_ViT_B_16x4.yaml")], small + [
+        "TRAIN.DATASET", "synthetic_ava", "TEST.DATASET", "synthetic_ava", "NUM_GPUS", "1", "TRAIN.BATCH_SIZE", "8",
+        "TEST.BATCH_SIZE", "8", "TRAIN.MIXED_PRECISION", "False", "SOLVER.MAX_EPOCH", "1", "SOLVER.WARMUP_EPOCHS", "0",
+        "DATA_LOADER.NUM_WORKERS", "0", "LOG_PERIOD", "1", "LOG_MODEL_INFO", "False",
+        "TRAIN.CHECKPOINT_FILE_PATH", str(path), "OUTPUT_DIR", str(out)])
+    run_task(cfg)
+    log = (out / "stdout.log").read_text()
+    table = log.split(f"initialised model from {path}", 1)[1]
+    assert int(table.split("loaded", 1)[1].split("|")[1]) >= 20  # the encoder's blocks, patch embedding, norm
+    assert int(table.split("shape mismatch", 1)[1].split("|")[1]) == 0, table[:800]
+    result = json.loads((out / "results_detection_ava_map.json").read_text())
+    assert result["arch"] == "vit" and 0 <= result["mAP"] <= 100

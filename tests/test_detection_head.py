@@ -166,6 +166,7 @@ def test_activation_only_in_eval_mode():
     gen = torch.Generator().manual_seed(4)
     feats = torch.randn(2, 6, 2, 4, 4, generator=gen)
     boxes = _random_boxes(5, 2, 64, 64, gen)
+    torch.manual_seed(4)  # the projection's init
     head = RoIHead(6, 3, act="sigmoid", init_std=1.0)
     head.train()
     logits = head(feats, boxes)
@@ -212,8 +213,7 @@ def test_roi_head_state_dict_is_pyslowfast_layout():
 
 
 def _ava_cfg(*extra):
-    # Built without load_config's finalize: the config layer still lists DETECTION.* as
-    # unsupported (the AVA task is not registered yet); this tests the model builders only.
+    # Built without load_config's finalize: this tests the model builders only.
     cfg = get_cfg()
     merge_overrides(cfg, [
         "MODEL.ARCH", "slow", "RESNET.DEPTH", "10", "RESNET.WIDTH_PER_GROUP", "4",
@@ -269,8 +269,8 @@ def test_default_strides_give_output_stride_32_and_the_classifier_without_detect
         net(torch.randn(2, 3, 4, 32, 32), boxes=torch.zeros(1, 5))
 
 
-def test_detection_needs_the_single_pathway_resnet():
-    with pytest.raises(InputError, match="single-pathway ResNet"):
+def test_detection_needs_a_backbone_that_takes_boxes():
+    with pytest.raises(InputError, match="needs a backbone that classifies boxes"):
         build_model(_ava_cfg("MODEL.ARCH", "s3d"))
 
 
@@ -294,3 +294,32 @@ def test_pyslowfast_ava_checkpoint_loads_strictly():
     report = load_pretrained(other, {"model_state": state, "epoch": 20})
     assert report.missing == [] and report.unexpected == [] and report.mismatched == []
     torch.testing.assert_close(other.head.projection.bias, state["head.projection.bias"])
+
+
+def test_a_vit_takes_the_roi_head_on_its_patch_grid():
+    """MAE / VideoMAE encoders finetune on AVA too: the RoI head pools boxes on the last block's
+    normalised patch tokens laid out on their (t, h, w) grid (stride 16 = the patch size)."""
+    from helpers.vit_configs import vit_opts
+
+    cfg = get_cfg()
+    merge_overrides(cfg, vit_opts(**{"DETECTION.ENABLE": True, "MODEL.HEAD_ACT": "sigmoid",
+                                     "DETECTION.ROI_XFORM_RESOLUTION": 2}))
+    torch.manual_seed(0)
+    net = build_model(cfg)
+    x = torch.randn(2, 3, 4, 32, 32)
+    maps = net.forward_maps(x)
+    assert maps.shape == (2, 64, 2, 2, 2)  # D x (4/2) x (32/16) x (32/16)
+    tokens, _ = net.embed(x)
+    out = net.norm(net.forward_tokens(tokens)[:, net.num_prefix_tokens:])
+    torch.testing.assert_close(maps[1, :, 1, 0, 1], out[1, 1 * 4 + 0 * 2 + 1])  # token (t=1, h=0, w=1)
+    boxes = torch.tensor([[0, 0.0, 0.0, 32.0, 32.0], [1, 0.0, 0.0, 16.0, 16.0]])
+    net.train()
+    logits = net(x, boxes=boxes)
+    assert logits.shape == (2, 5)
+    logits.sum().backward()
+    assert net.patch_embed.proj.weight.grad is not None
+    net.eval()
+    probs = net(x, boxes=boxes)
+    assert ((probs > 0) & (probs < 1)).all()
+    with pytest.raises(InputError, match="needs K x 5 boxes"):
+        net(x)

@@ -173,13 +173,13 @@ def build_model(cfg, head: Union[HeadSpec, RoIHeadSpec, None] = None, **override
 
     The default head is :func:`head_spec_from_cfg`'s: the classifier, or with
     ``DETECTION.ENABLE`` the RoI head, whose model is called ``net(x, boxes)``.
-    Only the single-pathway ResNet (:class:`ResNet3D`) takes an RoI head;
-    another backbone raises InputError.
+    Only backbones whose ``forward`` takes ``boxes`` (the single-pathway
+    ResNet, the ViT) take an RoI head; another backbone raises InputError.
     """
     net = build_backbone(cfg, **overrides)
     spec = head or head_spec_from_cfg(cfg)
-    if isinstance(spec, RoIHeadSpec) and not isinstance(net, ResNet3D):
-        raise InputError(f"DETECTION.ENABLE (the RoI head) needs a single-pathway ResNet "
-                         f"(MODEL.ARCH slow, c2d, i3d, ...), not MODEL.ARCH={cfg.MODEL.ARCH!r}")
+    if isinstance(spec, RoIHeadSpec) and "boxes" not in inspect.signature(net.forward).parameters:
+        raise InputError(f"DETECTION.ENABLE (the RoI head) needs a backbone that classifies boxes on its "
+                         f"feature map (the single-pathway ResNet or the ViT), not MODEL.ARCH={cfg.MODEL.ARCH!r}")
     net.head = build_head(net.feature_dim, spec)
     return net

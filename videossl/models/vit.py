@@ -213,7 +213,24 @@ class VisionTransformer(nn.Module):
         tokens, _ = self.embed(x)
         return self.pool(self.forward_tokens(tokens))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward_maps(self, x: torch.Tensor) -> torch.Tensor:
+        """``B x C x T x H x W -> B x D x t x h x w``: the normalised patch tokens of the last block on
+        their grid (stride = the patch size; AVA's RoI head pools boxes on it)."""
+        tokens, (t, h, w) = self.embed(x)
+        out = self.norm(self.forward_tokens(tokens)[:, self.num_prefix_tokens:])
+        return out.transpose(1, 2).reshape(out.shape[0], out.shape[2], t, h, w)
+
+    def forward(self, x: torch.Tensor, boxes: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Clip -> the head's output; with a detection (RoI) head ``boxes`` (K x 5) are classified
+        on :meth:`forward_maps`."""
+        from .heads import RoIHead
+
+        if isinstance(self.head, RoIHead):
+            if boxes is None:
+                raise InputError("this ViT has a detection (RoI) head: forward(x, boxes) needs K x 5 boxes")
+            return self.head(self.forward_maps(x), boxes)
+        if boxes is not None:
+            raise InputError("boxes were given but the head is not a detection (RoI) head (DETECTION.ENABLE)")
         feats = self.forward_features(x)
         return feats if self.head is None else self.head(feats)
 

@@ -20,19 +20,17 @@ what the videos show.
 """
 
 import dataclasses
-import fcntl
 import hashlib
 import json
 import math
 import multiprocessing
 import os
-import shutil
-import tempfile
 from typing import Optional
 
 from ..errors import InputError
 from . import seeds
 from .flow import FLOW_TEMPLATE, write_flow_jpeg
+from .write_once import write_once
 from .synthetic_render import SENSOR_NOISE, class_table, render_video
 from .video_writer import write_video
 
@@ -121,25 +119,7 @@ def ensure_synthetic(settings: SyntheticSettings, root: Optional[str] = None) ->
     if os.path.exists(os.path.join(root, "settings.json")):
         raise InputError(f"{root} holds a synthetic dataset with other SYNTHETIC settings; "
                          "use another SYNTHETIC.ROOT or delete it")
-    parent = os.path.dirname(root)
-    os.makedirs(parent, exist_ok=True)
-    with open(root + ".lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            if _complete(root, settings):
-                return root  # another process generated it while we waited
-            tmp = tempfile.mkdtemp(prefix=os.path.basename(root) + ".tmp-", dir=parent)
-            try:
-                generate(settings, tmp)
-                if os.path.isdir(root) and not os.listdir(root):
-                    os.rmdir(root)
-                os.rename(tmp, root)
-            except BaseException:
-                shutil.rmtree(tmp, ignore_errors=True)
-                raise
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-    return root
+    return write_once(root, lambda r: _complete(r, settings), lambda tmp: generate(settings, tmp))
 
 
 def _write_one(job) -> str:

@@ -176,34 +176,19 @@ def settings_from_cfg(cfg) -> SyntheticAvaSettings:
 
 def ensure_synthetic_ava(settings: SyntheticAvaSettings, root: Optional[str] = None) -> str:
     """Write the synthetic AVA once into ``root`` (default: the cache, keyed by the settings); return it."""
-    import fcntl
     import hashlib
     import json
-    import shutil
-    import tempfile
     from dataclasses import asdict
+
+    from .write_once import write_once
 
     digest = hashlib.sha256(json.dumps({**asdict(settings), "version": 1}, sort_keys=True).encode()).hexdigest()[:12]
     base = os.environ.get("VIDEOSSL_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "videossl")
     root = os.path.abspath(root or os.path.join(base, f"synthetic_ava-{digest}"))
-    done = os.path.join(root, "settings.json")
-    if os.path.isfile(done):
-        return root
-    os.makedirs(os.path.dirname(root), exist_ok=True)
-    with open(root + ".lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            if os.path.isfile(done):
-                return root
-            tmp = tempfile.mkdtemp(prefix=os.path.basename(root) + ".tmp-", dir=os.path.dirname(root))
-            try:
-                write_synthetic_ava(settings, tmp)
-                with open(os.path.join(tmp, "settings.json"), "w") as f:
-                    json.dump({**asdict(settings), "digest": digest}, f)
-                os.rename(tmp, root)
-            except BaseException:
-                shutil.rmtree(tmp, ignore_errors=True)
-                raise
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-    return root
+
+    def write(tmp: str) -> None:
+        write_synthetic_ava(settings, tmp)
+        with open(os.path.join(tmp, "settings.json"), "w") as f:
+            json.dump({**asdict(settings), "digest": digest}, f)
+
+    return write_once(root, lambda r: os.path.isfile(os.path.join(r, "settings.json")), write)

@@ -76,6 +76,28 @@ def read_frame_lists(paths: Sequence[str], frame_dir: str) -> Tuple[List[str], L
     return list(index), frames
 
 
+@dataclass(frozen=True)
+class BoxRow:
+    """One row of a box file."""
+
+    video: str
+    sec: int
+    box: Box
+    label: int  # -1: none (a proposal)
+    score: float  # 1.0 for ground truth
+
+
+def parse_box_row(line: str, is_gt: bool) -> BoxRow:
+    """``video,sec,x1,y1,x2,y2,action[,person|score]`` -> :class:`BoxRow` (a predicted row needs its score).
+
+    Raises:
+        ValueError / IndexError on a malformed row.
+    """
+    row = line.strip().split(",")
+    return BoxRow(row[0], int(row[1]), tuple(float(v) for v in row[2:6]), -1 if row[6] == "" else int(row[6]),
+                  1.0 if is_gt else float(row[7]))
+
+
 def read_box_files(files: Sequence[Tuple[str, bool]], score_thresh: float = 0.0,
                    sample_rate: int = 1) -> BoxTable:
     """Boxes of every ``(path, is_ground_truth)`` file, merged by video, second and box.
@@ -96,21 +118,16 @@ def read_box_files(files: Sequence[Tuple[str, bool]], score_thresh: float = 0.0,
             for n, line in enumerate(f, start=1):
                 if not line.strip():
                     continue
-                row = line.strip().split(",")
                 try:
-                    if not is_gt and float(row[7]) < score_thresh:
-                        continue
-                    video, sec = row[0], int(row[1])
-                    box = tuple(float(v) for v in row[2:6])
-                    label = -1 if row[6] == "" else int(row[6])
+                    r = parse_box_row(line, is_gt)
                 except (IndexError, ValueError) as err:
                     raise InputError(f"{path}:{n}: malformed AVA box row {line.strip()!r} "
                                      f"(video,sec,x1,y1,x2,y2,action[,person|score]): {err}") from None
-                if sec % sample_rate:
+                if r.score < score_thresh or r.sec % sample_rate:
                     continue
-                key = ",".join(row[2:6])  # PySlowFast merges rows by the box's text
-                entry = table.setdefault(video, {}).setdefault(sec, {}).setdefault(key, (box, []))
-                entry[1].append(label)
+                key = ",".join(line.strip().split(",")[2:6])  # PySlowFast merges rows by the box's text
+                entry = table.setdefault(r.video, {}).setdefault(r.sec, {}).setdefault(key, (r.box, []))
+                entry[1].append(r.label)
     return {v: {s: list(boxes.values()) for s, boxes in secs.items()} for v, secs in table.items()}
 
 

@@ -13,7 +13,7 @@ import os
 from typing import Iterable, List, Sequence, Tuple
 
 from ...errors import InputError
-from ..lists.ava import KEYFRAME_SECS, read_frame_lists, sec_to_frame
+from ..lists.ava import KEYFRAME_SECS, parse_box_row, read_frame_lists, sec_to_frame
 
 
 def check_box_rows(path: str, is_gt: bool, class_ids: Iterable[int]) -> List[str]:
@@ -24,22 +24,18 @@ def check_box_rows(path: str, is_gt: bool, class_ids: Iterable[int]) -> List[str
         for n, line in enumerate(f, start=1):
             if not line.strip():
                 continue
-            row = line.strip().split(",")
             try:
-                sec = int(row[1])
-                x1, y1, x2, y2 = (float(v) for v in row[2:6])
-                action = None if row[6] == "" else int(row[6])
-                if not is_gt:
-                    float(row[7])
+                r = parse_box_row(line, is_gt)
             except (IndexError, ValueError) as err:
                 problems.append(f"{path}:{n}: malformed row {line.strip()!r}: {err}")
                 continue
+            x1, y1, x2, y2 = r.box
             if not (0 <= x1 < x2 <= 1 and 0 <= y1 < y2 <= 1):
                 problems.append(f"{path}:{n}: box ({x1}, {y1}, {x2}, {y2}) is not inside [0, 1] with x1 < x2, y1 < y2")
-            if is_gt and (action is None or action not in known):
-                problems.append(f"{path}:{n}: action {row[6]!r} is not in the label map")
-            if sec not in KEYFRAME_SECS:
-                problems.append(f"{path}:{n}: second {sec} is outside AVA's keyframes 902-1798 (never used)")
+            if is_gt and r.label not in known:
+                problems.append(f"{path}:{n}: action {line.split(',')[6]!r} is not in the label map")
+            if r.sec not in KEYFRAME_SECS:
+                problems.append(f"{path}:{n}: second {r.sec} is outside AVA's keyframes 902-1798 (never used)")
     return problems
 
 

@@ -16,7 +16,7 @@ as read), ``video_id`` and ``timestamp`` (the keyframe), ``index``, ``label``
 
 import os
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -175,8 +175,3 @@ def ava_layout(cfg) -> AvaLayout:
         box_files={"train": ann(train_gt, True) + ann(train_pred, False), "test": ann(test_pred, False)},
         groundtruth=os.path.join(ann_dir, gt), excluded=os.path.join(ann_dir, excluded),
         label_map=os.path.join(ann_dir, label_map), score_thresh=a.DETECTION_SCORE_THRESH)
-
-
-def records_for(cfg, split: str) -> Tuple[List[AvaSample], Optional[AvaLayout]]:
-    layout = ava_layout(cfg)
-    return read_samples(layout, "train" if split == "train" else "test"), layout

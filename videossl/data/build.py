@@ -77,9 +77,9 @@ def _synthetic(cfg, split: str) -> DatasetSpec:
 def _ava(cfg, split: str) -> DatasetSpec:
     """AVA keyframes from the AVA.* layout (frame lists, box files; test: proposals above
     AVA.DETECTION_SCORE_THRESH), or from the synthetic AVA generated into the cache."""
-    from .ava_dataset import AvaDataset, records_for
+    from .ava_dataset import AvaDataset, ava_layout, read_samples
 
-    records, _ = records_for(cfg, split)
+    records = read_samples(ava_layout(cfg), "train" if split == "train" else "test")
     return DatasetSpec(records, dataset_cls=AvaDataset, extra={"num_classes": cfg.MODEL.NUM_CLASSES})
 
 

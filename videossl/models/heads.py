@@ -190,3 +190,21 @@ class RoIHead(nn.Module):
         if not self.training and self.act is not None:
             x = self.act(x)
         return x
+
+
+def apply_head(net: nn.Module, x: torch.Tensor, boxes: Optional[torch.Tensor] = None):
+    """``net``'s head on clip ``x`` (B x C x T x H x W); the forward of the backbones that take boxes.
+
+    An :class:`RoIHead` classifies ``boxes`` (K x 5, required) on ``net.forward_maps(x)`` -> K x classes;
+    any other head takes ``net.forward_features(x)`` (B x D), and no head returns those features.
+    """
+    if isinstance(net.head, RoIHead):
+        if boxes is None:
+            raise InputError(f"this {type(net).__name__} has a detection (RoI) head: forward(x, boxes) "
+                             "needs K x 5 boxes")
+        return net.head(net.forward_maps(x), boxes)
+    if boxes is not None:
+        raise InputError("boxes were given but the head is not a detection (RoI) head (DETECTION.ENABLE)")
+    feats = net.forward_features(x)
+    return feats if net.head is None else net.head(feats)
+

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from ..errors import InputError
-from .heads import RoIHead
+from .heads import apply_head
 
 STAGE_DEPTH = {10: (1, 1, 1, 1), 18: (2, 2, 2, 2), 50: (3, 4, 6, 3), 101: (3, 4, 23, 3)}
 
@@ -258,11 +258,4 @@ class ResNet3D(nn.Module):
         required and the result is K x num_classes, computed on the res5 map;
         any other head takes the pooled B x feature_dim features and no boxes.
         """
-        if isinstance(self.head, RoIHead):
-            if boxes is None:
-                raise InputError("this ResNet has a detection (RoI) head: forward(x, boxes) needs K x 5 boxes")
-            return self.head(self.forward_maps(x), boxes)
-        if boxes is not None:
-            raise InputError("boxes were given but the head is not a detection (RoI) head (DETECTION.ENABLE)")
-        feats = self.forward_features(x)
-        return feats if self.head is None else self.head(feats)
+        return apply_head(self, x, boxes)

@@ -223,16 +223,9 @@ class VisionTransformer(nn.Module):
     def forward(self, x: torch.Tensor, boxes: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Clip -> the head's output; with a detection (RoI) head ``boxes`` (K x 5) are classified
         on :meth:`forward_maps`."""
-        from .heads import RoIHead
+        from .heads import apply_head
 
-        if isinstance(self.head, RoIHead):
-            if boxes is None:
-                raise InputError("this ViT has a detection (RoI) head: forward(x, boxes) needs K x 5 boxes")
-            return self.head(self.forward_maps(x), boxes)
-        if boxes is not None:
-            raise InputError("boxes were given but the head is not a detection (RoI) head (DETECTION.ENABLE)")
-        feats = self.forward_features(x)
-        return feats if self.head is None else self.head(feats)
+        return apply_head(self, x, boxes)
 
     def adapt_state_dict(self, state: Dict[str, torch.Tensor], prefix: str = "") -> Dict[str, torch.Tensor]:
         """Resize this model's position tables in a checkpoint ``state`` to the model's grid.

@@ -34,6 +34,7 @@ from .decoding.frames_reader import FrameFolderReader, list_frames
 from .records import VideoRecord
 from .sampling import sample_test_clip, sample_train_clips, union
 from .transforms import ClipTransform
+from .transforms.clip_aug import params_to_row
 from .view_composition import check_composition, coclr_plan
 
 logger = logging.getLogger(__name__)
@@ -80,6 +81,9 @@ class VideoDataset(Dataset):
         stream: "flow" returns the flow clips as ``views`` (evaluating a flow encoder).
         view_composition: train: "clips" (every clip x augmentation a fully augmented view) or
             "coclr" (CoCLR's TwoClip / OneClip, see ``view_composition.py``).
+        defer_augmentation: train: return each view as its ``uint8 T x H x W x 3`` frames plus its
+            drawn parameters (``view_params`` / ``flow_params`` rows) for the training step to
+            augment (``DATA.AUGMENT_ON_DEVICE``, :mod:`videossl.data.transforms.on_device`).
     """
 
     def __init__(self, records: Sequence[VideoRecord], mode: str, transform: ClipTransform, *,
@@ -88,7 +92,8 @@ class VideoDataset(Dataset):
                  min_gap: float = -math.inf, max_gap: float = math.inf, use_offset: bool = False,
                  segment: bool = False, use_flow: bool = False, seed: int = 0, max_retries: int = 10,
                  backend: str = "pyav", max_short_side: Optional[int] = None, frame_fps: float = 30.0,
-                 name: str = "", stream: str = "rgb", view_composition: str = "clips"):
+                 name: str = "", stream: str = "rgb", view_composition: str = "clips",
+                 defer_augmentation: bool = False):
         if mode not in ("train", "test"):
             raise InputError(f"mode must be 'train' or 'test', got {mode!r}")
         if stream not in ("rgb", "flow"):
@@ -122,6 +127,7 @@ class VideoDataset(Dataset):
         self.name = name
         self.stream = stream
         self.view_composition = view_composition
+        self.defer_augmentation = defer_augmentation
 
     # -- the public attributes the engine uses ------------------------------------
     @property
@@ -152,6 +158,8 @@ class VideoDataset(Dataset):
         sample = self._item(key)
         if self.stream == "flow":  # the flow clips take the place of the RGB ones (evaluating a flow encoder)
             sample["views"] = sample.pop("flow")
+            if "flow_params" in sample:
+                sample["view_params"] = sample.pop("flow_params")
         return sample
 
     def _item(self, key) -> Dict:
@@ -194,22 +202,36 @@ class VideoDataset(Dataset):
             frames = reader.read(needed)  # the one decode of this sample
         pos = {int(i): k for k, i in enumerate(needed)}
         flow_frames = self._flow_reader(record).read(needed) if self.use_flow else None
-        views, flows = [], []
+        views, flows, view_rows, flow_rows = [], [], [], []
         height, width = frames.shape[1:3]
         for v, (c, color) in enumerate(self._view_plan(epoch, index, attempt)):
-            sel = torch.as_tensor([pos[int(i)] for i in clips[c]])
+            sel = [pos[int(i)] for i in clips[c]]
             params = self.transform.sample_train(
                 seeds.rng_for(self.seed, epoch, index, attempt, seeds.SPATIAL, *divmod(v, self.num_augs)),
                 height, width)
             if not color:
                 params = dataclasses.replace(params, color=None)
-            views.append(self.transform.apply(frames[sel], params))
-            if flow_frames is not None:
-                fclip = flow_frames[sel]
-                flows.append(self.transform.apply(fclip, scale_params(params, frames, fclip), is_flow=True))
+            fclip = take_frames(flow_frames, sel) if flow_frames is not None else None
+            fparams = scale_params(params, frames, fclip) if fclip is not None else None
+            if self.defer_augmentation:
+                views.append(take_frames(frames, sel))
+                view_rows.append(params_to_row(params, height, width))
+                if fclip is not None:
+                    flows.append(fclip)
+                    if not self.transform.flow_color:
+                        fparams = dataclasses.replace(fparams, color=None)
+                    flow_rows.append(params_to_row(fparams, *fclip.shape[1:3]))
+                continue
+            views.append(self.transform.apply(take_frames(frames, sel), params))
+            if fclip is not None:
+                flows.append(self.transform.apply(fclip, fparams, is_flow=True))
         sample = self._sample(views, video, 0, 0)
         if self.use_flow:
             sample["flow"] = flows
+        if self.defer_augmentation:
+            sample["view_params"] = view_rows
+            if self.use_flow:
+                sample["flow_params"] = flow_rows
         return sample
 
     def _view_plan(self, epoch: int, index: int, attempt: int) -> List[Tuple[int, bool]]:
@@ -255,6 +277,15 @@ class VideoDataset(Dataset):
         }
 
 
+def take_frames(frames: torch.Tensor, positions: Sequence[int]) -> torch.Tensor:
+    """``frames[positions]``: a strided view when the positions are evenly spaced (a clip of the
+    decoded union usually is), else a copy."""
+    step = positions[1] - positions[0] if len(positions) > 1 else 1
+    if step > 0 and all(b - a == step for a, b in zip(positions, positions[1:])):
+        return frames[positions[0]:positions[-1] + 1:step]
+    return frames.index_select(0, torch.as_tensor(positions))
+
+
 def scale_params(params, frames: torch.Tensor, other: torch.Tensor):
     """``params`` with its box rescaled from ``frames``' size to ``other``'s (flow stored at another size)."""
     h, w = frames.shape[1:3]
@@ -264,4 +295,4 @@ def scale_params(params, frames: torch.Tensor, other: torch.Tensor):
     top, left, bh, bw = params.box
     sy, sx = oh / h, ow / w
     box = (int(round(top * sy)), int(round(left * sx)), max(int(round(bh * sy)), 1), max(int(round(bw * sx)), 1))
-    return type(params)(box, params.flip, params.color, params.extra_seed)
+    return dataclasses.replace(params, box=box)

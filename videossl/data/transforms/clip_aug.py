@@ -8,11 +8,15 @@ test crop.  :meth:`ClipTransform.apply` applies the same params to RGB and to
 flow frames, so ``flow[i]`` lines up pixel for pixel with ``views[i]``.
 
 Order of operations (crop first keeps the per-pixel work at the output size):
-crop + resize (bilinear, antialiased) -> [RandAugment] -> flip -> colour
-(jitter / grayscale / blur; uint8 with PIL on the CPU, float tensor ops on an
-accelerator) -> to [0, 1] -> (x - MEAN) / STD -> [random erasing] ->
+crop + resize (uint8, bilinear, antialiased) ->
+[RandAugment] -> flip -> to float [0, 1] -> colour (jitter / grayscale /
+blur, :mod:`.color`) -> (x - MEAN) / STD -> [random erasing] ->
 ``C x T x H x W``.  PySlowFast jitters colour before cropping; the pointwise
 ops commute with the crop, the blur is applied at the output scale instead.
+
+:func:`params_to_row` / :func:`params_from_row` carry a :class:`ClipParams`
+as a float64 row, so a worker can hand its draws to the training step,
+which augments the whole batch there (:mod:`.on_device`).
 """
 
 from dataclasses import dataclass
@@ -21,7 +25,7 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 import torch
 
-from .color import ColorParams, apply_color, apply_color_uint8, sample_color
+from .color import ColorParams, apply_color_batch, sample_color
 from .spatial import Box, crop_resize, jitter_crop_box, random_resized_crop_box, uniform_crop_box
 
 
@@ -109,20 +113,63 @@ class ClipTransform:
               is_flow: bool = False) -> torch.Tensor:
         """``uint8 T x H x W x 3`` -> normalised float ``3 x T x size x size`` (default: train size)."""
         size = self.crop_size if size is None else size
-        x = crop_resize(frames.permute(0, 3, 1, 2), params.box, size)  # T x C x S x S uint8
+        x = crop_resize(frames.permute(0, 3, 1, 2), params.box, size)  # T x C x S x S uint8, channels-last
         if self.randaug is not None and params.extra_seed is not None and not is_flow and x.device.type == "cpu":
             x = self.randaug(x.permute(0, 2, 3, 1), seed=params.extra_seed).permute(0, 3, 1, 2)
         if params.flip:
             x = x.flip(-1)
+        x = torch.div(x, 255.0, out=torch.empty(x.shape, dtype=torch.float32, device=x.device))  # planar
         color = params.color if params.color is not None and (self.flow_color or not is_flow) else None
-        if color is not None and x.device.type == "cpu":  # PIL on uint8: fast on a CPU core
-            x = torch.from_numpy(apply_color_uint8(x.permute(0, 2, 3, 1).numpy(), color)).permute(0, 3, 1, 2)
-            color = None
-        x = x.float().div_(255.0)
-        if color is not None:  # on an accelerator: tensor ops
-            x = apply_color(x, color)
-        x = x.sub_(self.mean.to(x.device).view(1, -1, 1, 1)).div_(self.std.to(x.device).view(1, -1, 1, 1))
-        x = x.permute(1, 0, 2, 3)  # C x T x H x W
+        if color is not None:
+            x = apply_color_batch(x.unsqueeze(0), [color])[0]
+        x = self.normalize(x)
         if self.erasing is not None and params.extra_seed is not None:
             x = self.erasing(x, seed=params.extra_seed)
-        return x.contiguous()
+        return x
+
+    def normalize(self, x: torch.Tensor) -> torch.Tensor:
+        """Float ``... x T x C x H x W`` in [0, 1] -> ``(x - MEAN) / STD`` laid out ``... x C x T x H x W``."""
+        x = x.transpose(-4, -3)
+        out = torch.empty(x.shape, dtype=x.dtype, device=x.device)
+        torch.sub(x, self.mean.to(x.device), out=out)
+        return out.div_(self.std.to(x.device))
+
+
+#: The fields of a :class:`ClipParams` row (:func:`params_to_row`), in order.
+ROW_FIELDS = ("top", "left", "height", "width", "flip", "jitter", "order0", "order1", "order2", "order3",
+              "brightness", "contrast", "saturation", "hue", "gray", "gray_first", "blur_sigma",
+              "frame_height", "frame_width")
+_COL = {name: k for k, name in enumerate(ROW_FIELDS)}
+
+
+def params_to_row(p: ClipParams, frame_height: int = 0, frame_width: int = 0) -> torch.Tensor:
+    """``p`` as a float64 row of :data:`ROW_FIELDS` (no colour: zeros; no blur: sigma 0).
+    RandAugment / erasing seeds are not carried.  The frame size locates boxes (AVA)."""
+    row = torch.zeros(len(ROW_FIELDS), dtype=torch.float64)
+    row[0:4] = torch.tensor(p.box, dtype=torch.float64)
+    row[_COL["flip"]] = float(p.flip)
+    c = p.color
+    if c is not None:
+        if c.jitter is not None:
+            row[_COL["jitter"]] = 1.0
+            row[_COL["order0"]:_COL["order3"] + 1] = torch.tensor(c.jitter[0], dtype=torch.float64)
+            row[_COL["brightness"]:_COL["hue"] + 1] = torch.tensor(c.jitter[1], dtype=torch.float64)
+        row[_COL["gray"]], row[_COL["gray_first"]] = float(c.gray), float(c.gray_first)
+        row[_COL["blur_sigma"]] = 0.0 if c.blur_sigma is None else c.blur_sigma
+    row[_COL["frame_height"]], row[_COL["frame_width"]] = frame_height, frame_width
+    return row
+
+
+def params_from_row(row: Sequence[float]) -> ClipParams:
+    """The :class:`ClipParams` of a :func:`params_to_row` row (colour None when it does nothing)."""
+    v = [float(x) for x in row]
+    box = tuple(int(v[k]) for k in range(4))
+    jitter = None
+    if v[_COL["jitter"]]:
+        order = tuple(int(v[_COL[f"order{k}"]]) for k in range(4))
+        jitter = (order, tuple(v[_COL["brightness"]:_COL["hue"] + 1]))
+    gray, gray_first, sigma = bool(v[_COL["gray"]]), bool(v[_COL["gray_first"]]), v[_COL["blur_sigma"]]
+    color = None
+    if jitter is not None or gray or sigma > 0:
+        color = ColorParams(jitter, gray, gray_first, sigma if sigma > 0 else None)
+    return ClipParams(box, bool(v[_COL["flip"]]), color)

@@ -1,35 +1,150 @@
-"""Augmentation after collation, on the GPU (optional).
+"""Augmentation of a whole batch on the training step's device (``DATA.AUGMENT_ON_DEVICE``).
 
-The loader normally augments in its CPU workers.  When the CPUs are the
-bottleneck, the workers can instead return the decoded ``uint8`` clips and the
-per-clip parameters (``ClipTransform.sample_train`` is cheap and has no
-tensors to move), and the training loop augments the whole batch on the GPU::
+With the key on, the loader's workers only decode: each view leaves them as
+its ``uint8 T x H x W x 3`` frames plus its drawn parameters as a row
+(:func:`~.clip_aug.params_to_row`; flow views get their own rows, boxes are
+left normalised), and :class:`BatchAugmenter` turns the collated batch into
+the usual normalised float views on the method's device::
 
-    frames = batch_frames.to("cuda", non_blocking=True)      # B x T x H x W x 3 uint8
-    views = augment_batch(frames, params_per_sample, transform)  # B x 3 x T x S x S float
+    frames  uint8  B x T x H x W x 3  (padded to the batch's largest frame)
+    rows    float64 B x len(ROW_FIELDS)
+      -> crop + resize + flip: per-clip source pixels and filter weights, gathered over the batch
+      -> colour: :func:`~.color.apply_color_batch` (each op once per order position)
+      -> normalise -> B x 3 x T x S x S
 
-Every op of :class:`ClipTransform.apply` (crop/resize, flip, colour, blur,
-normalisation) runs on the tensor's device, so the result equals the CPU
-pipeline's up to floating-point rounding.  RandAugment (PIL based) is skipped
-on the GPU path.
+The result equals the workers' path (:meth:`~.clip_aug.ClipTransform.apply`)
+up to rounding: the gathers reproduce the antialiased bilinear filter of
+``F.interpolate`` on the crop (its taps and weights, inside the crop) in
+float, rounded to uint8 levels after each pass as the workers' uint8 resize
+does (whose fixed-point weights can land a level apart on a few pixels);
+every later op is the same code.  (``grid_sample`` / ``roi_align`` sample
+points without the shrinking filter and without the clamp to the crop, so
+they cannot reproduce it.)
+RandAugment and random erasing (supervised recipes, PIL based) stay in the
+workers: the config rejects them with this key.
 """
 
-from typing import Optional, Sequence
+import math
+from typing import Dict, Sequence
 
 import torch
 
 from ...errors import InputError
-from .clip_aug import ClipParams, ClipTransform
+from .clip_aug import ROW_FIELDS, params_from_row
+from .color import apply_color_batch
+
+_TOP, _LEFT, _H, _W, _FLIP = (ROW_FIELDS.index(k) for k in ("top", "left", "height", "width", "flip"))
+_FH, _FW = ROW_FIELDS.index("frame_height"), ROW_FIELDS.index("frame_width")
 
 
-def augment_batch(frames: torch.Tensor, params: Sequence[ClipParams], transform: ClipTransform,
-                  size: Optional[int] = None, is_flow: bool = False) -> torch.Tensor:
-    """``uint8 B x T x H x W x 3`` (any device) + one :class:`ClipParams` per sample ->
-    normalised float ``B x 3 x T x size x size`` on the same device."""
-    if len(params) != frames.shape[0]:
-        raise InputError(f"{frames.shape[0]} clips but {len(params)} parameter sets")
-    randaug, transform.randaug = transform.randaug, None
-    try:
-        return torch.stack([transform.apply(f, p, size=size, is_flow=is_flow) for f, p in zip(frames, params)])
-    finally:
-        transform.randaug = randaug
+def _aa_taps(start: torch.Tensor, length: torch.Tensor, size: int, flip: torch.Tensor):
+    """Per clip, the source pixels and weights of each of ``size`` outputs when the span
+    ``[start, start + length)`` is resized by torch's antialiased bilinear interpolation
+    (``F.interpolate(..., antialias=True)``: a triangle filter as wide as the scale when
+    shrinking, plain bilinear when enlarging, weights normalised at the borders); outputs
+    reversed where ``flip``.  ``N x size x K`` pixel indices (long) and weights (float32),
+    zero-weighted beyond each output's own taps."""
+    scale = (length / size).view(-1, 1, 1)  # N x 1 x 1, float64
+    support = scale.clamp(min=1.0)
+    taps = int(math.ceil(float(support.max()))) * 2 + 1
+    centre = scale * (torch.arange(size, dtype=torch.float64).view(1, -1, 1) + 0.5)  # N x S x 1
+    lo = (centre - support + 0.5).floor().clamp(min=0.0)
+    count = torch.minimum((centre + support + 0.5).floor(), length.view(-1, 1, 1)) - lo
+    j = torch.arange(taps, dtype=torch.float64).view(1, 1, -1)
+    wts = (1.0 - ((j + lo - centre + 0.5) / support).abs()).clamp(min=0.0) * (j < count)
+    wts = wts / wts.sum(dim=-1, keepdim=True)
+    idx = (lo + torch.minimum(j, count - 1)).long() + start.long().view(-1, 1, 1)
+    idx[flip], wts[flip] = idx[flip].flip(1), wts[flip].flip(1)
+    return idx, wts.float()
+
+
+def _resize_pass(x: torch.Tensor, dim: int, idx: torch.Tensor, wts: torch.Tensor) -> torch.Tensor:
+    """One separable pass along ``dim`` of ``x`` (``N x ...``): output ``i`` of clip ``n`` is
+    ``sum_k wts[n, i, k] * x[n, ..., idx[n, i, k], ...]``, rounded to uint8 levels."""
+    n, size, taps = idx.shape
+    view = [1] * x.dim()
+    view[0], view[dim] = n, size
+    shape = list(x.shape)
+    shape[dim] = size
+    out = None
+    for k in range(taps):
+        picked = torch.gather(x, dim, idx[:, :, k].view(view).expand(shape)).float()
+        term = picked.mul_(wts[:, :, k].view(view))
+        out = term if out is None else out.add_(term)
+    return out.round_().clamp_(0.0, 255.0)
+
+
+def crop_resize_batch(frames: torch.Tensor, rows: torch.Tensor, size: int) -> torch.Tensor:
+    """``uint8 N x T x H x W x C`` + rows (box, flip) -> float ``N x T x C x size x size`` on the
+    frames' device: each clip's box resized (antialiased bilinear) and flipped as the workers'
+    uint8 resize does it (horizontal pass, round, vertical pass, round), by gathers over the batch."""
+    rows = rows.detach().to("cpu", torch.float64)
+    flip = rows[:, _FLIP] > 0
+    xi, xw = (t.to(frames.device) for t in _aa_taps(rows[:, _LEFT], rows[:, _W], size, flip))
+    yi, yw = (t.to(frames.device) for t in _aa_taps(rows[:, _TOP], rows[:, _H], size, torch.zeros_like(flip)))
+    out = _resize_pass(_resize_pass(frames, 3, xi, xw), 2, yi, yw)
+    return out.permute(0, 1, 4, 2, 3)
+
+
+def augment_clips(frames: torch.Tensor, rows: torch.Tensor, size: int, mean: torch.Tensor,
+                  std: torch.Tensor) -> torch.Tensor:
+    """``uint8 N x T x H x W x 3`` + ``N`` parameter rows -> normalised float ``N x 3 x T x size x size``
+    on the frames' device (crop, resize, flip, colour, normalisation as the workers' path)."""
+    if rows.shape[0] != frames.shape[0]:
+        raise InputError(f"{frames.shape[0]} clips but {rows.shape[0]} parameter rows")
+    x = crop_resize_batch(frames, rows, size).div_(255.0)
+    colors = [params_from_row(r).color for r in rows.detach().cpu()]
+    if any(c is not None for c in colors):
+        apply_color_batch(x, colors)
+    x = x.transpose(1, 2)  # N x C x T x S x S
+    out = torch.empty(x.shape, dtype=x.dtype, device=x.device)
+    torch.sub(x, mean.to(x.device).view(1, -1, 1, 1, 1), out=out)
+    return out.div_(std.to(x.device).view(1, -1, 1, 1, 1))
+
+
+def transform_boxes_batch(boxes: torch.Tensor, rows: torch.Tensor, size: int) -> torch.Tensor:
+    """AVA boxes ``N x 5`` (column 0 the sample's position, then ``x1 y1 x2 y2`` normalised to the
+    decoded frame) -> the same rows in pixels of each sample's ``size x size`` crop, flipped with it
+    (:func:`~.boxes.transform_boxes` for every box at once)."""
+    r = rows.to(boxes.device, torch.float32)[boxes[:, 0].long()]
+    top, left, h, w, flip = r[:, _TOP], r[:, _LEFT], r[:, _H], r[:, _W], r[:, _FLIP] > 0
+    x = ((boxes[:, 1::2] * r[:, _FW, None] - left[:, None]) * (size / w[:, None])).clamp(0, size)
+    y = ((boxes[:, 2::2] * r[:, _FH, None] - top[:, None]) * (size / h[:, None])).clamp(0, size)
+    x = torch.where(flip[:, None], size - x.flip(1), x)
+    return torch.stack([boxes[:, 0], x[:, 0], y[:, 0], x[:, 1], y[:, 1]], dim=1)
+
+
+class BatchAugmenter:
+    """The training step's batch preparation with ``DATA.AUGMENT_ON_DEVICE``: replaces a batch's raw
+    views (and flow, and boxes) by augmented ones; batches without parameter rows pass through.
+
+    Args:
+        size: the train crop side (``DATA.TRAIN_CROP_SIZE``).
+        mean, std: per-channel normalisation (``DATA.MEAN`` / ``DATA.STD``).
+    """
+
+    def __init__(self, size: int, mean: Sequence[float], std: Sequence[float]):
+        self.size = int(size)
+        self.mean = torch.tensor(mean, dtype=torch.float32)
+        self.std = torch.tensor(std, dtype=torch.float32)
+
+    def __call__(self, batch: Dict) -> Dict:
+        if "view_params" not in batch:
+            return batch
+        batch = dict(batch)
+        view_rows = batch.pop("view_params")
+        batch["views"] = [augment_clips(v, r, self.size, self.mean, self.std)
+                          for v, r in zip(batch["views"], view_rows)]
+        if "flow_params" in batch:
+            batch["flow"] = [augment_clips(v, r, self.size, self.mean, self.std)
+                             for v, r in zip(batch["flow"], batch.pop("flow_params"))]
+        if "boxes" in batch:  # normalised to the frame in a deferred batch: follow the first view's crop
+            batch["boxes"] = transform_boxes_batch(batch["boxes"], view_rows[0], self.size)
+        return batch
+
+
+def build_batch_augmenter(cfg):
+    """The :class:`BatchAugmenter` of ``cfg``, or None when ``DATA.AUGMENT_ON_DEVICE`` is off."""
+    if not cfg.DATA.AUGMENT_ON_DEVICE:
+        return None
+    return BatchAugmenter(cfg.DATA.TRAIN_CROP_SIZE, cfg.DATA.MEAN, cfg.DATA.STD)

@@ -30,6 +30,19 @@
     "clip": contiguous clips (PySlowFast's Kinetics sampling); "segment":
     TSN segments (one frame per segment, PySlowFast's SSv2); "" = the
     dataset's default ("segment" for ssv2, else "clip").
+``DATA.AUGMENT_ON_DEVICE`` (False)
+    Training loaders' workers only decode: each view leaves them as uint8
+    frames plus its drawn crop / flip / colour parameters, and the training
+    step augments the whole batch on the method's device (batched crop and
+    resize by ``grid_sample``, batched colour ops), equal to the workers'
+    augmentation up to rounding (``videossl/data/transforms/on_device.py``).
+    For GPUs whose loader CPUs cannot keep up.  Not with RandAugment or
+    random erasing (``AUG.ENABLE``), which stay PIL based in the workers.
+``DATA_LOADER.PERSISTENT_WORKERS`` (True)
+    Keep the training loader's worker processes from epoch to epoch (the
+    sampler hands them the next epoch's ``(epoch, index)`` keys, so each
+    epoch's augmentation differs and resuming stays exact).  Evaluation
+    loaders always start their own.
 """
 
 from fvcore.common.config import CfgNode
@@ -44,3 +57,5 @@ def add_keys(cfg: CfgNode) -> None:
     cfg.DATA.FRAME_FPS = 30.0
     cfg.DATA.DECODE_MAX_SHORT_SIDE = 0
     cfg.DATA.TEMPORAL_SAMPLING = ""
+    cfg.DATA.AUGMENT_ON_DEVICE = False
+    cfg.DATA_LOADER.PERSISTENT_WORKERS = True

@@ -48,6 +48,9 @@ def validate_cfg(cfg) -> None:
     _choice(cfg.DATA.DECODING_BACKEND, "DATA.DECODING_BACKEND", ("pyav", "torchcodec"))
     _choice(cfg.DATA.ENSEMBLE_METHOD, "DATA.ENSEMBLE_METHOD", ("sum", "max"))
     _choice(cfg.DATA.SSL_VIEW_COMPOSITION, "DATA.SSL_VIEW_COMPOSITION", COMPOSITIONS)
+    if cfg.DATA.AUGMENT_ON_DEVICE and cfg.AUG.ENABLE and (cfg.AUG.AA_TYPE or cfg.AUG.RE_PROB > 0):
+        raise InputError("DATA.AUGMENT_ON_DEVICE does not run RandAugment or random erasing (AUG.ENABLE True): "
+                         "turn one of them off")
     if cfg.DATA.TRAIN_CROP_NUM_TEMPORAL < 1:
         raise InputError("DATA.TRAIN_CROP_NUM_TEMPORAL (rho) must be >= 1")
     if cfg.TEST.NUM_ENSEMBLE_VIEWS < 1 or cfg.TEST.NUM_SPATIAL_CROPS not in (1, 3):

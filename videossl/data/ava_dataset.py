@@ -30,6 +30,7 @@ from .dataset import split_key
 from .lists.ava import Keyframe, keyframes, read_box_files, read_frame_lists
 from .transforms import ClipTransform
 from .transforms.boxes import transform_boxes
+from .transforms.clip_aug import params_to_row
 
 
 @dataclass(frozen=True)
@@ -77,13 +78,15 @@ class AvaDataset(Dataset):
     (the unused ones are ignored) plus ``num_classes``."""
 
     def __init__(self, records: Sequence[AvaSample], mode: str, transform: ClipTransform, *, num_frames: int,
-                 sampling_rate: int, seed: int = 0, num_classes: int = 80, name: str = "ava", **_unused):
+                 sampling_rate: int, seed: int = 0, num_classes: int = 80, name: str = "ava",
+                 defer_augmentation: bool = False, **_unused):
         if mode not in ("train", "test"):
             raise InputError(f"mode must be 'train' or 'test', got {mode!r}")
         self.records = list(records)
         self.mode, self.transform = mode, transform
         self.num_frames, self.sampling_rate = num_frames, sampling_rate
         self.seed, self.num_classes, self.name = seed, num_classes, name
+        self.defer_augmentation = defer_augmentation  # train: frames + params rows, boxes normalised
 
     @property
     def num_videos(self) -> int:
@@ -127,13 +130,19 @@ class AvaDataset(Dataset):
         if self.mode == "train":
             params = self.transform.sample_train(seeds.rng_for(self.seed, epoch, index, 0, seeds.SPATIAL, 0, 0),
                                                  height, width)
-            clip = self.transform.apply(frames, params)
-            boxes = transform_boxes(ori, params, height, width, self.transform.crop_size)
+            if self.defer_augmentation:  # the training step crops frames and boxes (transforms/on_device.py)
+                clip, boxes = frames, ori
+            else:
+                clip = self.transform.apply(frames, params)
+                boxes = transform_boxes(ori, params, height, width, self.transform.crop_size)
         else:
             clip, boxes = self._test_view(frames, ori)
-        return {"views": [clip], "boxes": boxes, "box_labels": self._multi_hot(k.labels), "ori_boxes": ori,
-                "video_id": rec.video, "timestamp": k.sec, "index": index, "label": -1,
-                "meta": {"video_idx": index, "clip_idx": 0, "crop_idx": 0}}
+        sample = {"views": [clip], "boxes": boxes, "box_labels": self._multi_hot(k.labels), "ori_boxes": ori,
+                  "video_id": rec.video, "timestamp": k.sec, "index": index, "label": -1,
+                  "meta": {"video_idx": index, "clip_idx": 0, "crop_idx": 0}}
+        if self.mode == "train" and self.defer_augmentation:
+            sample["view_params"] = [params_to_row(params, height, width)]
+        return sample
 
     def _test_view(self, frames: torch.Tensor, boxes: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """The whole frame, short side scaled to ``test_size``; boxes in its pixels."""

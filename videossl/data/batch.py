@@ -21,6 +21,16 @@ Optional fields:
     ori_boxes   Tensor[N, 4] boxes before augmentation
     video_id / timestamp  AVA keyframe identity (default-collated)
 
+With ``DATA.AUGMENT_ON_DEVICE`` the loader's training batches carry the views
+before augmentation, which the training step's
+:class:`~videossl.data.transforms.on_device.BatchAugmenter` turns into the
+fields above before the method sees them::
+
+    views       list of uint8 Tensor[B, T, H, W, 3] (frames padded to the batch's largest)
+    view_params list of float64 Tensor[B, P]: each view's drawn parameters (transforms.clip_aug.ROW_FIELDS)
+    flow / flow_params   likewise for flow
+    boxes       Tensor[N, 5], coordinates still normalised to the decoded frame
+
 A sample (what ``Dataset.__getitem__`` returns) has the same keys with
 per-sample values: ``views`` a list of ``C x T x H x W`` tensors, ints for
 the LongTensor fields, ``meta`` a dict of ints, ``boxes`` ``N_i x 4``.
@@ -49,11 +59,15 @@ class Batch(TypedDict, total=False):
     boxes: torch.Tensor
     box_labels: torch.Tensor
     ori_boxes: torch.Tensor
+    view_params: List[torch.Tensor]
+    flow_params: List[torch.Tensor]
 
 
 #: Fields collated into LongTensor[B].
 LONG_FIELDS = ("label", "index", "source_id", "num_failed")
 #: Fields that are lists of views, collated view by view into Tensor[B, ...].
 VIEW_FIELDS = ("views", "flow")
+#: Parameter rows of deferred views (``DATA.AUGMENT_ON_DEVICE``), collated like views.
+PARAM_FIELDS = ("view_params", "flow_params")
 #: Per-box fields concatenated along the rows of ``boxes``.
 BOX_ROW_FIELDS = ("box_labels", "ori_boxes")

@@ -197,10 +197,12 @@ def build_loader(cfg, dataset, *, train: bool, batch_size: int, epoch: int = 0,
     ranks, ``(epoch, index)`` items, ``drop_last``, the first ``start_iter``
     batches skipped.  ``train=False``: in order, padded across ranks, no
     ``drop_last``.  ``batch_size`` is per process.  Workers:
-    ``DATA_LOADER.NUM_WORKERS``; pinned memory when CUDA is available.
+    ``DATA_LOADER.NUM_WORKERS``, kept across epochs for training with
+    ``DATA_LOADER.PERSISTENT_WORKERS`` (:func:`~videossl.data.loader.restart_epoch`);
+    pinned memory when CUDA is available.
     """
     return make_loader(
         dataset, train=train, batch_size=batch_size, seed=cfg.RNG_SEED, epoch=epoch, start_iter=start_iter,
-        num_workers=cfg.DATA_LOADER.NUM_WORKERS,
+        num_workers=cfg.DATA_LOADER.NUM_WORKERS, persistent_workers=cfg.DATA_LOADER.PERSISTENT_WORKERS,
         pin_memory=bool(cfg.DATA_LOADER.PIN_MEMORY and torch.cuda.is_available()),
     )

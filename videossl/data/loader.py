@@ -4,8 +4,9 @@ Train: :class:`TrainSampler` yields ``(epoch, index)`` pairs of a permutation
 that depends only on ``(seed, epoch)``, split across ranks like
 ``DistributedSampler`` (padded to a multiple of the world size, rank ``r``
 takes every ``world``-th item from ``r``), and skips the first ``skip`` items
-(resuming mid-epoch).  Eval: :class:`EvalSampler`, in order, same split and
-padding.  Failed videos (``num_failed``) are counted and judged by the
+(resuming mid-epoch); :meth:`TrainSampler.set_epoch` re-targets it, so a
+loader with persistent workers serves every epoch (:func:`restart_epoch`).
+Eval: :class:`EvalSampler`, in order, same split and padding.  Failed videos (``num_failed``) are counted and judged by the
 trainer's data-health hook.
 """
 
@@ -16,6 +17,7 @@ import torch
 from torch.utils.data import DataLoader, Sampler
 
 from . import seeds
+from ..utils.malloc import keep_freed_memory
 from .collate import collate_batch
 
 
@@ -46,8 +48,13 @@ class TrainSampler(Sampler):
         r, w = _rank_world()
         self.rank = r if rank is None else rank
         self.world = w if world is None else world
+        self.size, self.seed = size, seed
+        self.set_epoch(epoch, skip)
+
+    def set_epoch(self, epoch: int, skip: int = 0) -> None:
+        """Serve epoch ``epoch``'s permutation from its ``skip``-th item (of this rank's share)."""
         self.epoch = epoch
-        order = seeds.rng_for(seed, epoch, seeds.EPOCH_ORDER).permutation(size).tolist()
+        order = seeds.rng_for(self.seed, epoch, seeds.EPOCH_ORDER).permutation(self.size).tolist()
         self.items = _pad_and_split(order, self.rank, self.world)[skip:]
 
     def __iter__(self) -> Iterator[Tuple[int, int]]:
@@ -73,12 +80,18 @@ class EvalSampler(Sampler):
 
 def _worker_init(_worker_id: int) -> None:
     torch.set_num_threads(1)
+    keep_freed_memory()
 
 
 def make_loader(dataset, *, train: bool, batch_size: int, seed: int = 0, epoch: int = 0, start_iter: int = 0,
-                num_workers: int = 0, pin_memory: bool = False,
+                num_workers: int = 0, pin_memory: bool = False, persistent_workers: bool = False,
                 rank: Optional[int] = None, world: Optional[int] = None) -> DataLoader:
-    """The loader from plain arguments (see :func:`videossl.data.build_loader`)."""
+    """The loader from plain arguments (see :func:`videossl.data.build_loader`).
+
+    ``persistent_workers`` (train, ``num_workers > 0``): the workers live as long as the loader;
+    :func:`restart_epoch` points it at the next epoch."""
+    if not num_workers:
+        keep_freed_memory()  # this process decodes and augments: reuse its big buffers (utils/malloc.py)
     if train:
         sampler = TrainSampler(len(dataset), seed, epoch, rank, world, skip=start_iter * batch_size)
     else:
@@ -90,5 +103,12 @@ def make_loader(dataset, *, train: bool, batch_size: int, seed: int = 0, epoch: 
         dataset, batch_size=batch_size, sampler=sampler, drop_last=train, num_workers=num_workers,
         generator=generator,
         collate_fn=collate_batch, pin_memory=pin_memory, worker_init_fn=_worker_init if num_workers else None,
-        persistent_workers=False,
+        persistent_workers=bool(train and persistent_workers and num_workers > 0),
     )
+
+
+def restart_epoch(loader: DataLoader, epoch: int, start_iter: int = 0) -> DataLoader:
+    """Point a train loader of :func:`make_loader` at ``epoch`` from batch ``start_iter``, keeping its
+    workers (the samples depend on ``(seed, epoch, index)`` only, so nothing else needs telling)."""
+    loader.sampler.set_epoch(epoch, skip=start_iter * loader.batch_size)
+    return loader

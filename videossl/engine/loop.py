@@ -43,20 +43,37 @@ logger = get_logger("trainer")
 
 
 class TrainData:
-    """The training set and how to make its loader for an epoch (a plain object passed into the loop).
+    """The training set, how to make its loader for an epoch, and how a batch reaches the method
+    (a plain object passed into the loop).
 
     Args:
         dataset: the training dataset.
         make_loader: ``(dataset, epoch, start_iter) -> loader`` (this rank's share,
-            the first ``start_iter`` batches skipped).
+            the first ``start_iter`` batches skipped).  A loader with persistent
+            workers is made once and pointed at each later epoch
+            (:func:`videossl.data.loader.restart_epoch`).
+        prepare: ``batch -> batch`` on the device before the method sees it
+            (on-device augmentation, :class:`~videossl.data.transforms.on_device.BatchAugmenter`).
     """
 
-    def __init__(self, dataset, make_loader: Callable):
+    def __init__(self, dataset, make_loader: Callable, prepare: Optional[Callable] = None):
         self.dataset = dataset
         self.make_loader = make_loader
+        self.prepare = prepare
+        self._loader = None
 
     def loader(self, epoch: int, start_iter: int):
-        return self.make_loader(self.dataset, epoch, start_iter)
+        if self._loader is not None and getattr(self._loader, "persistent_workers", False):
+            from ..data.loader import restart_epoch
+
+            return restart_epoch(self._loader, epoch, start_iter)
+        self._loader = self.make_loader(self.dataset, epoch, start_iter)
+        return self._loader
+
+    def to_device(self, batch: Dict, device: torch.device) -> Dict:
+        """``batch`` on ``device``, prepared for the method."""
+        batch = to_device(batch, device)
+        return batch if self.prepare is None else self.prepare(batch)
 
 
 class Trainer:
@@ -162,7 +179,7 @@ class Trainer:
                     self.iter, self.batch = it, batch
                     self._call("before_step")
                     progress = Progress(epoch, it, self.global_iter, total, s.max_epoch)
-                    self.stats = self.run_step(to_device(batch, self.device), progress)
+                    self.stats = self.run_step(data.to_device(batch, self.device), progress)
                     self.global_iter += 1
                     self._call("after_step")
                     data_start = time.perf_counter()
@@ -268,7 +285,10 @@ def build_train_data(cfg, settings: TrainSettings) -> TrainData:
 
     if settings.per_process_batch < 1:
         raise InputError(f"TRAIN.BATCH_SIZE={cfg.TRAIN.BATCH_SIZE} gives no sample per process")
-    dataset = build_dataset(cfg, "train")
+    from ..data.transforms.on_device import build_batch_augmenter
+
+    augmenter = build_batch_augmenter(cfg)
+    dataset = build_dataset(cfg, "train", **({"defer_augmentation": True} if augmenter else {}))
     if settings.task.method is not None:  # a classifier: every label must have an output
         bad = next((r for r in dataset.records
                     if getattr(r, "label", None) is not None and not 0 <= r.label < cfg.MODEL.NUM_CLASSES), None)
@@ -285,4 +305,4 @@ def build_train_data(cfg, settings: TrainSettings) -> TrainData:
         return build_loader(cfg, ds, train=True, batch_size=settings.per_process_batch, epoch=epoch,
                             start_iter=start_iter)
 
-    return TrainData(dataset, make_loader)
+    return TrainData(dataset, make_loader, augmenter)

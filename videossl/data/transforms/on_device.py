@@ -58,32 +58,44 @@ def _aa_taps(start: torch.Tensor, length: torch.Tensor, size: int, flip: torch.T
     return idx, wts.float()
 
 
+def _select(x: torch.Tensor, dim: int, lines: torch.Tensor) -> torch.Tensor:
+    """``x[n, ..., lines[n, j], ...]`` along ``dim`` for every clip ``n``: ``N x J`` lines, as whole rows."""
+    n, count = lines.shape
+    moved = x.movedim(dim, 1).contiguous()
+    length, rest = moved.shape[1], moved.shape[2:]
+    flat_idx = (lines + torch.arange(n, device=lines.device).view(-1, 1) * length).view(-1)
+    return moved.view(n * length, -1).index_select(0, flat_idx).view(n, count, *rest).movedim(1, dim)
+
+
 def _resize_pass(x: torch.Tensor, dim: int, idx: torch.Tensor, wts: torch.Tensor) -> torch.Tensor:
     """One separable pass along ``dim`` of ``x`` (``N x ...``): output ``i`` of clip ``n`` is
-    ``sum_k wts[n, i, k] * x[n, ..., idx[n, i, k], ...]``, rounded to uint8 levels."""
+    ``sum_k wts[n, i, k] * x[n, ..., idx[n, i, k], ...]``, rounded to uint8 levels.  The source
+    lines are picked as contiguous rows (``index_select`` over clip x line), not element by element."""
     n, size, taps = idx.shape
-    view = [1] * x.dim()
-    view[0], view[dim] = n, size
-    shape = list(x.shape)
-    shape[dim] = size
-    out = None
-    for k in range(taps):
-        picked = torch.gather(x, dim, idx[:, :, k].view(view).expand(shape)).float()
-        term = picked.mul_(wts[:, :, k].view(view))
-        out = term if out is None else out.add_(term)
-    return out.round_().clamp_(0.0, 255.0)
+    moved = x.movedim(dim, 1).contiguous()  # N x L x rest
+    length, rest = moved.shape[1], moved.shape[2:]
+    flat_idx = (idx + torch.arange(n, device=idx.device).view(-1, 1, 1) * length).view(-1)
+    picked = moved.view(n * length, -1).index_select(0, flat_idx).view(n, size, taps, -1)
+    out = picked[:, :, 0].float().mul_(wts[:, :, 0, None])
+    for k in range(1, taps):
+        out.add_(picked[:, :, k].float().mul_(wts[:, :, k, None]))
+    return out.round_().clamp_(0.0, 255.0).view(n, size, *rest).movedim(1, dim)
 
 
 def crop_resize_batch(frames: torch.Tensor, rows: torch.Tensor, size: int) -> torch.Tensor:
     """``uint8 N x T x H x W x C`` + rows (box, flip) -> float ``N x T x C x size x size`` on the
     frames' device: each clip's box resized (antialiased bilinear) and flipped as the workers'
-    uint8 resize does it (horizontal pass, round, vertical pass, round), by gathers over the batch."""
+    uint8 resize does it (horizontal pass, round, vertical pass, round), batched over the clips."""
     rows = rows.detach().to("cpu", torch.float64)
     flip = rows[:, _FLIP] > 0
     xi, xw = (t.to(frames.device) for t in _aa_taps(rows[:, _LEFT], rows[:, _W], size, flip))
     yi, yw = (t.to(frames.device) for t in _aa_taps(rows[:, _TOP], rows[:, _H], size, torch.zeros_like(flip)))
-    out = _resize_pass(_resize_pass(frames, 3, xi, xw), 2, yi, yw)
-    return out.permute(0, 1, 4, 2, 3)
+    # only the crop's rows go through the horizontal pass: pick them first (padded to the tallest crop)
+    top, height = rows[:, _TOP].long(), rows[:, _H].long()
+    lines = torch.minimum(torch.arange(int(height.max())).view(1, -1), height.view(-1, 1) - 1) + top.view(-1, 1)
+    crop_rows = _select(frames, 2, lines.to(frames.device))
+    out = _resize_pass(_resize_pass(crop_rows, 3, xi, xw), 2, yi - top.view(-1, 1, 1).to(yi.device), yw)
+    return out.permute(0, 1, 4, 2, 3).contiguous()
 
 
 def augment_clips(frames: torch.Tensor, rows: torch.Tensor, size: int, mean: torch.Tensor,

@@ -53,8 +53,6 @@ class PreciseBN(Hook):
     def after_epoch(self, trainer) -> None:
         from fvcore.nn.precise_bn import update_bn_stats
 
-        from ..device import to_device
-
         if not self._due(trainer.epoch + 1, trainer.settings.max_epoch):
             return
         method = trainer.method
@@ -62,7 +60,7 @@ class PreciseBN(Hook):
         loader = trainer.data.loader(trainer.epoch, 0)
         num = min(self.num_batches, len(loader))
         logger.info("precise BN: %d training batches", num)
-        batches = (to_device(b, trainer.device) for b in loader)
+        batches = (trainer.data.to_device(b, trainer.device) for b in loader)
         update_bn_stats(_Forward(net), batches, num)
 
 

@@ -24,5 +24,6 @@ setup(
         "torchcodec": ["torchcodec"],
         "cluster": ["submitit"],
         "flow": ["opencv-contrib-python-headless"],
+        "plots": ["matplotlib"],
     },
 )

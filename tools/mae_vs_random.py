@@ -12,10 +12,10 @@ For every seed this runs, one job after the other (CPU friendly)::
                    TRAIN.CHECKPOINT_FILE_PATH <last ckpt>               (test top-1, multi-view)
     random     the same finetune without a checkpoint                   (same recipe, random init)
 
-It prints a table (mean ± std over seeds) and writes ``<out>/table.md``,
-``<out>/summary.json`` and ``<out>/commands.txt`` (every command, exactly as
-run).  Jobs whose result file exists are not rerun, so an interrupted sweep
-resumes.
+It prints a table (mean ± std over seeds) and writes ``<out>/table.md`` (and
+its bar chart ``<out>/table.png``), ``<out>/summary.json`` and
+``<out>/commands.txt`` (every command, exactly as run).  Jobs whose result
+file exists are not rerun, so an interrupted sweep resumes.
 
     python tools/mae_vs_random.py --seeds 0 1 2 --out output/mae_vs_random
     python tools/mae_vs_random.py --recipe videomae --seeds 0 --out output/videomae_vs_random
@@ -182,7 +182,42 @@ def write_summary(out, records, recipe="mae_st"):
         f.write(table + "\n")
     with open(os.path.join(out, "summary.json"), "w") as f:
         json.dump(summary, f, indent=2)
+    write_chart(out, summary, recipe)
     return table
+
+
+# (panel title, value format, [(bar label, summary key, series)]): baseline bars grey, MAE bars blue
+CHART = [
+    ("finetune top-1 (%)", "{:.1f}", [("random init", "top1_random", "baseline"), ("MAE init", "top1_mae", "MAE")]),
+    ("masked-patch loss, test clips", "{:.3f}",
+     [("predict zeros", "test_loss_zero_prediction", "baseline"), ("MAE", "test_loss", "MAE")]),
+    ("PSNR masked patches (dB)", "{:.2f}",
+     [("mean-fill", "psnr_mean_fill", "baseline"), ("reconstruction", "psnr_reconstruction", "MAE")]),
+]
+
+
+def write_chart(out, summary, recipe="mae_st"):
+    """``<out>/table.png``: MAE vs its baseline (random init, predicting zeros, mean-fill), mean ± std.
+
+    A panel whose keys ``summary`` lacks is left out.  Returns the path, or
+    None when nothing can be drawn or matplotlib is not installed.
+    """
+    try:
+        from tools.plots import BarPanel, bar_chart, over_seeds
+    except ImportError as err:
+        print(f"mae_vs_random: no table.png ({err})")
+        return None
+    panels = []
+    for title, fmt, bars in CHART:
+        if all(key in summary for _, key, _ in bars):
+            panels.append(BarPanel(title, {label: {series: (summary[key]["mean"], summary[key]["std"])}
+                                           for label, key, series in bars}, fmt=fmt))
+    if not panels:
+        return None
+    path = os.path.join(out, "table.png")
+    bar_chart(panels, ["baseline", "MAE"], path,
+              title=f"{recipe}: MAE vs baselines ({over_seeds(len(summary['seeds']))})")
+    return path
 
 
 def main(argv=None) -> int:

@@ -13,8 +13,8 @@ after the other (CPU friendly)::
 and, once per seed, the same linear and retrieval jobs on a randomly
 initialised backbone (no checkpoint).  It prints a table method x {random,
 pretrained} x {linear top-1, R@1}, mean ± std over seeds, and writes
-``<out>/table.md``, ``<out>/summary.json`` and ``<out>/commands.txt`` (every
-command, exactly as run).  Jobs whose result file exists are not rerun, so an
+``<out>/table.md`` (and its bar chart ``<out>/table.png``), ``<out>/summary.json``
+and ``<out>/commands.txt`` (every command, exactly as run).  Jobs whose result file exists are not rerun, so an
 interrupted sweep resumes.
 
     python tools/ssl_vs_random.py --seeds 0 --out output/ssl_vs_random
@@ -146,7 +146,31 @@ def _write(args, results):
         f.write(table + "\n")
     with open(os.path.join(args.out, "summary.json"), "w") as f:
         json.dump(summary, f, indent=2)
+    write_chart(args.out, summary)
     return table
+
+
+def write_chart(out: str, summary: dict):
+    """``<out>/table.png``: linear top-1 and R@1 bars, random vs pretrained per method, ± std over seeds.
+
+    Returns the path, or None when there is nothing to draw or matplotlib is
+    not installed (the table is the result; the picture is a view of it).
+    """
+    if not summary:
+        return None
+    try:
+        from tools.plots import BarPanel, bar_chart, over_seeds
+    except ImportError as err:
+        print(f"ssl_vs_random: no table.png ({err})")
+        return None
+    panels = [BarPanel(title, {m: {init: tuple(summary[m][init][key]) for init in ("random", "pretrained")}
+                               for m in summary})
+              for key, title in (("linear_top1", "linear top-1 (%)"), ("R@1", "R@1 (%)"))]
+    counts = {len(summary[m]["pretrained"]["seeds"]) for m in summary}
+    path = os.path.join(out, "table.png")
+    bar_chart(panels, ["random", "pretrained"], path,
+              title=f"SSL-pretrained vs random init ({over_seeds(counts.pop() if len(counts) == 1 else None)})")
+    return path
 
 
 if __name__ == "__main__":

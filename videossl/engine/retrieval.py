@@ -8,12 +8,13 @@ Protocol (CoCLR ``eval/main_classifier.py --retrieval``, reused by ViCC):
    mean-centred over their own set, then L2-normalised;
 3. similarity is the cosine; a query is a hit at k when any of its k most
    similar gallery videos has the query's class.  Recall@k is the percentage
-   of hit queries (:func:`retrieval_recall`).
+   of hit queries (:func:`retrieval_recall`; the neighbours themselves:
+   :func:`nearest_neighbours`).
 
 Distributed use: the caller gathers features first; these functions are local.
 """
 
-from typing import Dict, Optional, Sequence
+from typing import Dict, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -68,17 +69,31 @@ def retrieval_recall(gallery_feats: torch.Tensor, gallery_labels: torch.Tensor,
     """
     if gallery_feats.shape[0] != gallery_labels.shape[0] or query_feats.shape[0] != query_labels.shape[0]:
         raise InputError("features and labels must have the same number of rows")
+    kmax = min(max(topk), gallery_feats.shape[0])
+    _, idx = nearest_neighbours(gallery_feats, query_feats, kmax, chunk_size)
+    match = gallery_labels.long().to(idx.device)[idx] == query_labels.long().to(idx.device)[:, None]
+    hits = {k: int(match[:, :min(k, kmax)].any(dim=1).sum()) for k in topk}
+    n = max(query_feats.shape[0], 1)
+    return {f"R@{k}": 100.0 * hits[k] / n for k in topk}
+
+
+@torch.no_grad()
+def nearest_neighbours(gallery_feats: torch.Tensor, query_feats: torch.Tensor, k: int,
+                       chunk_size: int = 1024) -> Tuple[torch.Tensor, torch.Tensor]:
+    """The ``k`` most similar gallery videos of each query, most similar first: ``(sims, idx)``, both Q x k.
+
+    The similarity of :func:`retrieval_recall`: each set mean-centred over
+    itself and L2-normalised, cosine in float64 (``sims`` is float64, ``idx``
+    long).  ``k`` is clamped to the gallery size.
+    """
     g = _centre_normalise(gallery_feats)
     q = _centre_normalise(query_feats)
-    g_labels = gallery_labels.long().to(g.device)
-    q_labels = query_labels.long().to(g.device)
-    kmax = min(max(topk), g.shape[0])
-    hits = {k: 0 for k in topk}
+    k = min(k, g.shape[0])
+    sims, idx = [], []
     for start in range(0, q.shape[0], chunk_size):
-        sim = q[start:start + chunk_size] @ g.t()
-        idx = sim.topk(kmax, dim=1, largest=True, sorted=True).indices
-        match = g_labels[idx] == q_labels[start:start + chunk_size, None]
-        for k in topk:
-            hits[k] += int(match[:, :min(k, kmax)].any(dim=1).sum())
-    n = max(q.shape[0], 1)
-    return {f"R@{k}": 100.0 * hits[k] / n for k in topk}
+        top = (q[start:start + chunk_size] @ g.t()).topk(k, dim=1, largest=True, sorted=True)
+        sims.append(top.values)
+        idx.append(top.indices)
+    if not sims:
+        return torch.empty(0, k, dtype=torch.float64), torch.empty(0, k, dtype=torch.long)
+    return torch.cat(sims), torch.cat(idx)

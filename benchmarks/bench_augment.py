@@ -27,11 +27,11 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image, ImageEnhance, ImageFilter  # noqa: E402
-from torchvision.transforms.v2 import functional as TF  # noqa: E402
 
 from videossl.data.collate import stack_padded  # noqa: E402
 from videossl.data.transforms import ClipTransform, ColorConfig, augment_clips, params_to_row  # noqa: E402
 from videossl.data.transforms import color as C  # noqa: E402
+from videossl.data.transforms.color_pil import apply_color_pil  # noqa: E402
 from videossl.data.transforms.spatial import crop_resize  # noqa: E402
 from videossl.utils.malloc import keep_freed_memory  # noqa: E402
 
@@ -46,40 +46,12 @@ def best_ms(fn, repeats):
     return best * 1e3
 
 
-# -- the previous path (PIL on uint8), kept here as the baseline -----------------------------------
-def pil_color(frames: np.ndarray, p: C.ColorParams) -> np.ndarray:
-    t, h, w, _ = frames.shape
-    img = Image.fromarray(np.ascontiguousarray(frames).reshape(t * h, w, 3))
-    if p.gray and p.gray_first:
-        img = img.convert("L").convert("RGB")
-    if p.jitter is not None:
-        order, (bri, con, sat, hue) = p.jitter
-        for op in order:
-            if op == 0 and bri != 1.0:
-                img = ImageEnhance.Brightness(img).enhance(bri)
-            elif op == 1 and con != 1.0:
-                img = ImageEnhance.Contrast(img).enhance(con)
-            elif op == 2 and sat != 1.0:
-                img = ImageEnhance.Color(img).enhance(sat)
-            elif op == 3 and hue != 0.0:
-                hsv = np.array(img.convert("HSV"))
-                hsv[..., 0] += np.uint8(int(hue * 255) % 256)
-                img = Image.fromarray(hsv, "HSV").convert("RGB")
-    if p.gray and not p.gray_first:
-        img = img.convert("L").convert("RGB")
-    out = np.array(img).reshape(t, h, w, 3)
-    if p.blur_sigma is not None:
-        blur = ImageFilter.GaussianBlur(radius=p.blur_sigma)
-        out = np.stack([np.asarray(Image.fromarray(f).filter(blur)) for f in out])
-    return out
-
-
 def before_apply(tf: ClipTransform, frames: torch.Tensor, p) -> torch.Tensor:
     x = crop_resize(frames.permute(0, 3, 1, 2), p.box, tf.crop_size)
     if p.flip:
         x = x.flip(-1)
     if p.color is not None:
-        x = torch.from_numpy(pil_color(x.permute(0, 2, 3, 1).numpy(), p.color)).permute(0, 3, 1, 2)
+        x = torch.from_numpy(apply_color_pil(x.permute(0, 2, 3, 1).numpy(), p.color)).permute(0, 3, 1, 2)
     x = x.float().div_(255.0)
     x = x.sub_(tf.mean.view(1, -1, 1, 1)).div_(tf.std.view(1, -1, 1, 1))
     return x.permute(1, 0, 2, 3).contiguous()

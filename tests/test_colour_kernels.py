@@ -1,17 +1,17 @@
 """The colour kernels against independent computations: torchvision's tensor ops frame by frame,
-a per-clip loop for the batched path, and PySlowFast's PIL path (the deviation bound)."""
+a per-clip loop for the batched path, and PySlowFast's PIL path (``color_pil.py``: the deviation bound)."""
 
 import math
 
 import numpy as np
 import pytest
 import torch
-from PIL import Image, ImageEnhance, ImageFilter
 from torchvision.transforms.v2 import functional as TF
 
 from videossl.data.transforms.color import (ColorParams, adjust_brightness, adjust_contrast, adjust_hue,
                                             adjust_saturation, apply_color, apply_color_batch, gaussian_blur,
                                             gaussian_weights, sample_color)
+from videossl.data.transforms.color_pil import apply_color_pil
 
 
 def _clips(n=3, t=4, h=20, w=24, seed=0):
@@ -72,34 +72,6 @@ def test_batched_params_equal_each_clip_alone():
         torch.testing.assert_close(out[n], ref, atol=1e-6, rtol=0)
 
 
-def _pil_reference(frames: np.ndarray, p: ColorParams) -> np.ndarray:
-    """PySlowFast's colour path: PIL ops on the clip as one tall uint8 image (torchvision's PIL
-    ColorJitter semantics), the blur per frame (as this project did before the tensor kernels)."""
-    t, h, w, _ = frames.shape
-    img = Image.fromarray(np.ascontiguousarray(frames).reshape(t * h, w, 3))
-    if p.gray and p.gray_first:
-        img = img.convert("L").convert("RGB")
-    if p.jitter is not None:
-        order, (bri, con, sat, hue) = p.jitter
-        for op in order:
-            if op == 0 and bri != 1.0:
-                img = ImageEnhance.Brightness(img).enhance(bri)
-            elif op == 1 and con != 1.0:
-                img = ImageEnhance.Contrast(img).enhance(con)
-            elif op == 2 and sat != 1.0:
-                img = ImageEnhance.Color(img).enhance(sat)
-            elif op == 3 and hue != 0.0:
-                hsv = np.array(img.convert("HSV"))
-                hsv[..., 0] += np.uint8(int(hue * 255) % 256)
-                img = Image.fromarray(hsv, "HSV").convert("RGB")
-    if p.gray and not p.gray_first:
-        img = img.convert("L").convert("RGB")
-    out = np.array(img).reshape(t, h, w, 3)
-    if p.blur_sigma is not None:
-        out = np.stack([np.asarray(Image.fromarray(f).filter(ImageFilter.GaussianBlur(p.blur_sigma))) for f in out])
-    return out
-
-
 def test_deviation_from_the_pil_path_is_rounding_sized():
     """The documented deviation: float ops without per-op uint8 rounding, exact HSV hue (PIL's has
     256 hue levels), a true Gaussian (PIL's is a box approximation).  On smooth content the mean
@@ -114,6 +86,6 @@ def test_deviation_from_the_pil_path_is_rounding_sized():
              ColorParams(None, False, False, 1.2)]
     for p in cases:
         ours = apply_color(x, p) * 255
-        pil = torch.from_numpy(_pil_reference(frames, p)).permute(0, 3, 1, 2).float()
+        pil = torch.from_numpy(apply_color_pil(frames, p)).permute(0, 3, 1, 2).float()
         assert (ours - pil).abs().mean() < 3.0, p
         assert (ours - x * 255).abs().mean() > 2  # the op did something

@@ -6,7 +6,7 @@ import torch
 
 from conftest import tiny_cfg_opts
 from videossl.data.collate import collate_batch, stack_padded
-from videossl.data.transforms import (BatchAugmenter, ClipTransform, ColorConfig, augment_clips, params_from_row,
+from videossl.data.transforms import (ClipTransform, ColorConfig, augment_clips, params_from_row,
                                       params_to_row)
 from videossl.data.transforms.boxes import transform_boxes
 from videossl.data.transforms.clip_aug import ClipParams

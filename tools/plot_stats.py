@@ -230,7 +230,7 @@ def draw_stats(curves: Sequence[Curve], path: Optional[str] = None, title: str =
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    from tools.plots import RUN_COLORS, BarSeries, draw_bars, new_figure, render, save_png
+    from tools.plots import RUN_COLORS, BarSeries, draw_bars, finish, new_figure
 
     panels = panel_order([c for c in curves if not c.final], train_keys)
     tests = panel_order([c for c in curves if c.final], train_keys)
@@ -274,14 +274,8 @@ def draw_stats(curves: Sequence[Curve], path: Optional[str] = None, title: str =
         else:
             entries.append((Line2D([], [], color=color[key], linestyle=LINE_STYLES[key[1] % len(LINE_STYLES)]),
                             key[2]))
-    fig.legend([h for h, _ in entries], [n for _, n in entries], loc="outside lower center",
-               ncols=min(4, len(entries)), frameon=False, fontsize=9)
-    if title:
-        fig.suptitle(title, fontsize=11)
-    image = render(fig)
-    if path:
-        save_png(image, path)
-    return image
+    return finish(fig, [h for h, _ in entries], [n for _, n in entries], title, path,
+                  ncols=min(4, len(entries)), fontsize=9)
 
 
 def default_labels(paths: Sequence[str]) -> List[str]:

@@ -158,7 +158,13 @@ def bar_chart(panels: Sequence[BarPanel], series: Sequence[str], path: Optional[
             if lab not in labels:
                 handles.append(h)
                 labels.append(lab)
-    fig.legend(handles, labels, loc="outside lower center", ncols=max(len(labels), 1), frameon=False)
+    return finish(fig, handles, labels, title, path, ncols=max(len(labels), 1))
+
+
+def finish(fig, handles, labels, title: str, path: str, ncols: int, fontsize=None) -> np.ndarray:
+    """Legend below the panels, the title above, then the figure as an image (written to ``path``
+    when given)."""
+    fig.legend(handles, labels, loc="outside lower center", ncols=ncols, frameon=False, fontsize=fontsize)
     if title:
         fig.suptitle(title, fontsize=11)
     image = render(fig)

@@ -58,24 +58,24 @@ def _aa_taps(start: torch.Tensor, length: torch.Tensor, size: int, flip: torch.T
     return idx, wts.float()
 
 
-def _select(x: torch.Tensor, dim: int, lines: torch.Tensor) -> torch.Tensor:
-    """``x[n, ..., lines[n, j], ...]`` along ``dim`` for every clip ``n``: ``N x J`` lines, as whole rows."""
+def _lines(x: torch.Tensor, dim: int, lines: torch.Tensor) -> torch.Tensor:
+    """``x[n, ..., lines[n, j], ...]`` for every clip ``n`` and ``j`` (``lines``: ``N x J`` indices along
+    ``dim``), laid out ``N x J x (the other dims)``: whole lines picked as contiguous rows by one
+    ``index_select`` over clip x line, not element by element."""
     n, count = lines.shape
     moved = x.movedim(dim, 1).contiguous()
-    length, rest = moved.shape[1], moved.shape[2:]
+    length = moved.shape[1]
     flat_idx = (lines + torch.arange(n, device=lines.device).view(-1, 1) * length).view(-1)
-    return moved.view(n * length, -1).index_select(0, flat_idx).view(n, count, *rest).movedim(1, dim)
+    return moved.view(n * length, -1).index_select(0, flat_idx).view(n, count, *moved.shape[2:])
 
 
 def _resize_pass(x: torch.Tensor, dim: int, idx: torch.Tensor, wts: torch.Tensor) -> torch.Tensor:
     """One separable pass along ``dim`` of ``x`` (``N x ...``): output ``i`` of clip ``n`` is
-    ``sum_k wts[n, i, k] * x[n, ..., idx[n, i, k], ...]``, rounded to uint8 levels.  The source
-    lines are picked as contiguous rows (``index_select`` over clip x line), not element by element."""
+    ``sum_k wts[n, i, k] * x[n, ..., idx[n, i, k], ...]``, rounded to uint8 levels."""
     n, size, taps = idx.shape
-    moved = x.movedim(dim, 1).contiguous()  # N x L x rest
-    length, rest = moved.shape[1], moved.shape[2:]
-    flat_idx = (idx + torch.arange(n, device=idx.device).view(-1, 1, 1) * length).view(-1)
-    picked = moved.view(n * length, -1).index_select(0, flat_idx).view(n, size, taps, -1)
+    picked = _lines(x, dim, idx.view(n, -1))
+    rest = picked.shape[2:]
+    picked = picked.view(n, size, taps, -1)
     out = picked[:, :, 0].float().mul_(wts[:, :, 0, None])
     for k in range(1, taps):
         out.add_(picked[:, :, k].float().mul_(wts[:, :, k, None]))
@@ -93,7 +93,7 @@ def crop_resize_batch(frames: torch.Tensor, rows: torch.Tensor, size: int) -> to
     # only the crop's rows go through the horizontal pass: pick them first (padded to the tallest crop)
     top, height = rows[:, _TOP].long(), rows[:, _H].long()
     lines = torch.minimum(torch.arange(int(height.max())).view(1, -1), height.view(-1, 1) - 1) + top.view(-1, 1)
-    crop_rows = _select(frames, 2, lines.to(frames.device))
+    crop_rows = _lines(frames, 2, lines.to(frames.device)).movedim(1, 2)
     out = _resize_pass(_resize_pass(crop_rows, 3, xi, xw), 2, yi - top.view(-1, 1, 1).to(yi.device), yw)
     return out.permute(0, 1, 4, 2, 3).contiguous()
 

@@ -179,6 +179,23 @@ def test_prototypes_are_frozen_for_exactly_the_configured_epochs():
     assert frozen == [True] * (2 * iters) + [False] * (2 * iters)
 
 
+def test_only_the_prototypes_learn_during_the_align_epochs():
+    torch.manual_seed(0)
+    method = build_method(_cfg(**{"SSL.METHOD": "vicc_cross", "SSL.VICC_ALIGN_EPOCHS": 1}))
+    method.train()
+    for epoch, aligning in ((0, True), (1, False)):
+        progress = Progress(epoch, 0, epoch, 1, 2)
+        method.zero_grad()
+        method.on_step_start(progress)
+        method(_batch(epoch))["loss"].backward()
+        method.before_optimizer_step(progress)
+        stepping = {n for n, p in method.named_parameters() if p.grad is not None}
+        assert "swav_prototypes.weight" in stepping
+        encoder = {n for n, p in method.named_parameters() if n.startswith("backbone.") and p.requires_grad}
+        assert encoder and (stepping.isdisjoint(encoder) if aligning else encoder <= stepping), epoch
+        assert not any(n.startswith("second.") for n in stepping)
+
+
 def test_cross_stream_initialises_by_role_and_drops_the_second_runs_prototypes(tmp_path):
     from videossl.engine.tasks import get_task
     from videossl.engine.weights import initialise

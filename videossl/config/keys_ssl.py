@@ -35,6 +35,11 @@ constant PySlowFast hard-codes), so a PySlowFast config means the same here.
 ``SSL.VICC_NO_GRAD_VIEW``
     ViCC encodes its second clip without gradient, with shuffle BN (True, ViCC's
     ``--sync_bn none`` scripts); False backpropagates through both clips.
+``SSL.VICC_ALIGN_EPOCHS`` (0)
+    videossl option, not ViCC's: during the first N whole epochs of a ViCC
+    stage only the prototypes learn (encoder and projection gradients are
+    dropped, BN statistics still update), fitting them to the embeddings of
+    both streams before the cross stage moves the encoder.
     ViCC reuses SwAV's keys: ``SSL.SWAV_NUM_PROTOTYPES`` (300), ``SSL.SWAV_EPSILON``,
     ``SSL.SWAV_SINKHORN_ITERS``, ``CONTRASTIVE.SWAV_QEUE_LEN`` (1920, rounded down to a
     multiple of the global batch), ``SSL.SWAV_QUEUE_START_EPOCH`` and
@@ -57,3 +62,4 @@ def add_keys(cfg: CfgNode) -> None:
     cfg.SSL.COCLR_TOPK = 5
     cfg.SSL.COCLR_DROP_SELF_P = 0.9
     cfg.SSL.VICC_NO_GRAD_VIEW = True
+    cfg.SSL.VICC_ALIGN_EPOCHS = 0

@@ -70,6 +70,9 @@ class ViCC(SwAV):
         stream: "rgb" or "flow", the trained stream.
         second: the other stream's projected encoder, frozen (cross stream), or None.
         no_grad_view: view 1 is encoded without gradient (ViCC's shuffle-BN path).
+        align_epochs: during the first ``align_epochs`` whole epochs only the prototypes learn (the
+            encoder's and projection's gradients are dropped; BN statistics still update): fits the
+            prototypes to the embeddings before the encoder moves (a videossl option, not ViCC's).
         shuffle_bn, shuffle_local, num_shards: shuffle BN for the no-grad view (as MoCo's keys).
         Others: SwAV's (Sinkhorn is always global).
     """
@@ -78,7 +81,7 @@ class ViCC(SwAV):
                  second: Optional[nn.Module] = None, no_grad_view: bool = True, shuffle_bn: bool = True,
                  shuffle_local: bool = False, num_shards: int = 1, num_prototypes: int = 300, eps: float = 0.05,
                  sinkhorn_iters: int = 3, queue_len: int = 0, queue_start_epoch: float = 150.0,
-                 freeze_prototypes_epochs: float = 100.0):
+                 freeze_prototypes_epochs: float = 100.0, align_epochs: int = 0):
         super().__init__(backbone, T, False, dim, num_prototypes=num_prototypes, eps=eps,
                          sinkhorn_iters=sinkhorn_iters, global_sinkhorn=True, queue_len=queue_len,
                          queue_start_epoch=queue_start_epoch, freeze_prototypes_epochs=freeze_prototypes_epochs,
@@ -88,6 +91,7 @@ class ViCC(SwAV):
         self.shuffle_bn = shuffle_bn
         self.shuffle_local = shuffle_local
         self.num_shards = num_shards
+        self.align_epochs = align_epochs
         if second is not None:
             self.second = second
             for p in self.second.parameters():
@@ -164,6 +168,15 @@ class ViCC(SwAV):
         """ViCC: during the first ``freeze_prototypes_epochs`` whole epochs (``epoch < N``)."""
         return progress.epoch < self.freeze_prototypes_epochs
 
+    def before_optimizer_step(self, progress: Progress) -> bool:
+        """SwAV's prototype freezing; during the first ``align_epochs`` epochs only the prototypes step."""
+        step = super().before_optimizer_step(progress)
+        if progress.epoch < self.align_epochs:
+            for name, p in self.named_parameters():
+                if not name.startswith("swav_prototypes."):
+                    p.grad = None
+        return step
+
 
 def vicc_queue_len(queue_len: int, global_batch: int, world: int) -> int:
     """Rows of the per-process queue: ViCC's ``moco_k`` rounded down to a multiple of the global batch,
@@ -189,6 +202,7 @@ def _build(cfg, cross: bool) -> ViCC:
         num_prototypes=s.SWAV_NUM_PROTOTYPES, eps=s.SWAV_EPSILON, sinkhorn_iters=s.SWAV_SINKHORN_ITERS,
         queue_len=vicc_queue_len(c.SWAV_QEUE_LEN, cfg.TRAIN.BATCH_SIZE, du.get_world_size()),
         queue_start_epoch=s.SWAV_QUEUE_START_EPOCH, freeze_prototypes_epochs=s.SWAV_FREEZE_PROTOTYPES_EPOCHS,
+        align_epochs=s.VICC_ALIGN_EPOCHS,
     )
 
 

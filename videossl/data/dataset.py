@@ -218,9 +218,7 @@ class VideoDataset(Dataset):
                 view_rows.append(params_to_row(params, height, width))
                 if fclip is not None:
                     flows.append(fclip)
-                    if not self.transform.flow_color:
-                        fparams = dataclasses.replace(fparams, color=None)
-                    flow_rows.append(params_to_row(fparams, *fclip.shape[1:3]))
+                    flow_rows.append(params_to_row(self.transform.flow_params(fparams), *fclip.shape[1:3]))
                 continue
             views.append(self.transform.apply(take_frames(frames, sel), params))
             if fclip is not None:

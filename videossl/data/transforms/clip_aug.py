@@ -19,6 +19,7 @@ as a float64 row, so a worker can hand its draws to the training step,
 which augments the whole batch there (:mod:`.on_device`).
 """
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Callable, Optional, Sequence
 
@@ -119,13 +120,17 @@ class ClipTransform:
         if params.flip:
             x = x.flip(-1)
         x = torch.div(x, 255.0, out=torch.empty(x.shape, dtype=torch.float32, device=x.device))  # planar
-        color = params.color if params.color is not None and (self.flow_color or not is_flow) else None
+        color = (self.flow_params(params) if is_flow else params).color
         if color is not None:
             x = apply_color_batch(x.unsqueeze(0), [color])[0]
         x = self.normalize(x)
         if self.erasing is not None and params.extra_seed is not None:
             x = self.erasing(x, seed=params.extra_seed)
         return x
+
+    def flow_params(self, params: ClipParams) -> ClipParams:
+        """What a flow clip gets of ``params``: all of it, or without the colour unless ``flow_color``."""
+        return params if self.flow_color or params.color is None else dataclasses.replace(params, color=None)
 
     def normalize(self, x: torch.Tensor) -> torch.Tensor:
         """Float ``... x T x C x H x W`` in [0, 1] -> ``(x - MEAN) / STD`` laid out ``... x C x T x H x W``."""

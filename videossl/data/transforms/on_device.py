@@ -104,8 +104,9 @@ def augment_clips(frames: torch.Tensor, rows: torch.Tensor, size: int, mean: tor
     on the frames' device (crop, resize, flip, colour, normalisation as the workers' path)."""
     if rows.shape[0] != frames.shape[0]:
         raise InputError(f"{frames.shape[0]} clips but {rows.shape[0]} parameter rows")
+    rows = rows.detach().to("cpu", torch.float64)  # parameters are read on the host, once
     x = crop_resize_batch(frames, rows, size).div_(255.0)
-    colors = [params_from_row(r).color for r in rows.detach().cpu()]
+    colors = [params_from_row(r).color for r in rows]
     if any(c is not None for c in colors):
         apply_color_batch(x, colors)
     x = x.transpose(1, 2)  # N x C x T x S x S
@@ -141,6 +142,8 @@ class BatchAugmenter:
         self.std = torch.tensor(std, dtype=torch.float32)
 
     def __call__(self, batch: Dict) -> Dict:
+        """``batch`` (already on the device; the small parameter rows are read back on the host once
+        per view) with its views, flow and boxes augmented."""
         if "view_params" not in batch:
             return batch
         batch = dict(batch)

@@ -90,13 +90,13 @@ class Supervised(Method):
         labels = batch["label"]
         if self.mixup is not None:
             views, targets = self.mixup(views, labels)
-        x = torch.cat(views, dim=0)
+        x = views[0] if len(views) == 1 else torch.cat(views, dim=0)  # one view: no copy
         logits = self._logits(x)
         if self.mixup is not None:
             targets = torch.cat([targets] * (x.shape[0] // targets.shape[0]), dim=0)
             loss = torch.sum(-targets * F.log_softmax(logits, dim=-1), dim=-1).mean()
             return {"loss": loss}
-        y = labels.repeat(len(views))
+        y = labels if len(views) == 1 else labels.repeat(len(views))
         loss = F.cross_entropy(logits, y, label_smoothing=self.label_smoothing)
         top1_err = (logits.argmax(1) != y).float().mean() * 100.0
         return {"loss": loss, "top1_err": top1_err.detach()}

@@ -62,3 +62,42 @@ def test_video_features_mean_of_normalised_windows():
     torch.testing.assert_close(out, torch.tensor([[0.5, 0.5], [s / 2, (1 + s) / 2]]))
     with pytest.raises(ValueError, match="without any window"):
         video_features(w, vid, num_videos=3)
+
+
+def test_leave_one_out_statistics_hand_case():
+    from videossl.engine.retrieval import leave_one_out_statistics
+
+    feats = torch.tensor([[1.0, 0.2], [1.0, -0.2], [-1.0, 0.2], [-1.0, -0.2]])
+    stats = leave_one_out_statistics(feats, torch.tensor([0, 1, 0, 1]), torch.tensor([0, 0, 1, 1]))
+    assert stats["same_class"] == 0.0
+    assert stats["same_group"] == 100.0
+    assert stats["same_class_other_group"] == 100.0
+    assert stats["chance_same_group"] == pytest.approx(100.0 / 3)
+
+
+def test_leave_one_out_statistics_match_a_slow_loop():
+    from videossl.engine.retrieval import leave_one_out_statistics
+
+    gen = torch.Generator().manual_seed(1)
+    feats = torch.randn(23, 5, generator=gen) + 1.0
+    labels = torch.randint(0, 3, (23,), generator=gen)
+    groups = torch.randint(0, 6, (23,), generator=gen)
+    fast = leave_one_out_statistics(feats, labels, groups)
+
+    x = feats.double() - feats.double().mean(0)
+    x = x / x.norm(dim=1, keepdim=True)
+    same_class = same_group = other_hits = other_n = 0
+    for i in range(23):
+        sims = [(float(x[i] @ x[j]), j) for j in range(23) if j != i]
+        j = max(sims)[1]
+        same_class += int(labels[j] == labels[i])
+        same_group += int(groups[j] == groups[i])
+        others = [(s, j) for s, j in sims if groups[j] != groups[i]]
+        if others:
+            other_n += 1
+            other_hits += int(labels[max(others)[1]] == labels[i])
+    assert fast["same_class"] == pytest.approx(100.0 * same_class / 23)
+    assert fast["same_group"] == pytest.approx(100.0 * same_group / 23)
+    assert fast["same_class_other_group"] == pytest.approx(100.0 * other_hits / other_n)
+    chance = sum((int((groups == groups[i]).sum()) - 1) / 22 for i in range(23)) / 23
+    assert fast["chance_same_group"] == pytest.approx(100.0 * chance)

@@ -56,3 +56,33 @@ def test_override_flags_accumulate():
                            "--opts", "SOLVER.MAX_EPOCH", "2"])
     assert args.opts == ["DATA.SSL_COLOR_JITTER", "True", "SOLVER.MAX_EPOCH", "2"]
     assert args.eval_opts == ["A", "1"] and svr.parse_args([]).opts == []
+
+
+def test_mae_sweep_picks_test_videos_of_a_kinetics_csv_round_robin(tmp_path):
+    from tools.mae_vs_random import RECIPES, test_videos
+    from tools.mae_vs_random import CFG_DIR as MAE_CFG_DIR
+
+    (tmp_path / "test.csv").write_text("a/0.mp4 0\na/1.mp4 0\na/2.mp4 0\nb/0.mp4 1\nb/1.mp4 1\n")
+    opts = ["TEST.DATASET", "kinetics", "DATA.PATH_TO_DATA_DIR", str(tmp_path), "DATA.PATH_PREFIX", "/v"]
+    picked = test_videos(os.path.join(MAE_CFG_DIR, RECIPES["videomae"][0]), opts, 4)
+    assert picked == ["/v/a/0.mp4", "/v/b/0.mp4", "/v/a/1.mp4", "/v/b/1.mp4"]
+
+
+def test_feature_diagnosis_groups_match_path_ends_and_name_the_culprit(tmp_path):
+    from tools.feature_diagnosis import groups_of, read_groups
+    from videossl.errors import InputError
+
+    table_csv = tmp_path / "labels.csv"
+    table_csv.write_text("path,label,group\nfight/fi001.mp4,fight,3\nnoFight/nofi001.mp4,noFight,3\n"
+                         "fight/fi011.mp4,fight,7\n")
+    table = read_groups(str(table_csv))
+    groups = groups_of(["/d/videos/fight/fi001.mp4", "/d/videos/fight/fi011.mp4", "/x/noFight/nofi001.avi"],
+                       table, [0, 1, 2])
+    assert groups.tolist() == [3, 7, 3]
+    assert groups_of(["a", "b"], None, [5, 6]).tolist() == [5, 6]  # no table: the records' source ids
+    with pytest.raises(InputError, match="fi002"):
+        groups_of(["/d/fight/fi002.mp4"], table, [0])
+    with pytest.raises(InputError, match="group"):
+        bad = tmp_path / "bad.csv"
+        bad.write_text("path,label\nx.mp4,0\n")
+        read_groups(str(bad))

@@ -142,19 +142,18 @@ class Runner:
 
 
 def test_videos(cfg_path, opts, n):
-    """``n`` test-split videos of the synthetic set of ``cfg_path``: classes round robin."""
+    """``n`` test-split videos of the dataset that ``cfg_path`` + ``opts`` select (``TEST.DATASET``:
+    the built-in synthetic set or any registered dataset, e.g. Kinetics-layout CSVs): classes round robin."""
     from videossl.config import load_config
-    from videossl.data.synthetic import build_synthetic_root
+    from videossl.data.build import DATASETS
 
     cfg = load_config([os.path.join(ROOT, cfg_path)], list(opts))
-    root = build_synthetic_root(cfg)
-    with open(os.path.join(root, "test.csv")) as f:
-        rows = [line.split() for line in f if line.strip()]
+    records = DATASETS[cfg.TEST.DATASET.lower()](cfg, "test").records
     by_class = {}
-    for rel, label in rows:
-        by_class.setdefault(int(label), []).append(os.path.join(root, "videos", rel))
+    for rec in records:
+        by_class.setdefault(int(rec.label), []).append(rec.path)
     picked, i = [], 0
-    while len(picked) < min(n, len(rows)):
+    while len(picked) < min(n, len(records)):
         for c in sorted(by_class):
             if i < len(by_class[c]) and len(picked) < n:
                 picked.append(by_class[c][i])

@@ -261,6 +261,37 @@ def split_overrides(checkpoints: Sequence[str]) -> Tuple[List[str], List[str]]:
     return list(checkpoints), []
 
 
+def add_checkpoint_args(parser: argparse.ArgumentParser, checkpoints_help: str, labels_help: str) -> None:
+    """``--cfg`` (repeatable), ``--checkpoints`` and ``--labels``: what the checkpoint-comparing tools share."""
+    parser.add_argument("--cfg", required=True, action="append", help="config file (repeat to merge several)")
+    parser.add_argument("--checkpoints", "--checkpoint", nargs="+", default=["random"],
+                        help=f"{checkpoints_help} (path, zoo name or URL; 'random' = random init)")
+    parser.add_argument("--labels", nargs="+", default=None, help=labels_help)
+
+
+def checkpoints_and_opts(args) -> Tuple[List[str], List[str]]:
+    """``(checkpoints, config overrides)`` of a picture tool's ``--checkpoints``, ``--labels`` and trailing
+    ``KEY VALUE`` arguments; InputError when no checkpoint is given or the labels do not match them."""
+    checkpoints, extra = split_overrides(args.checkpoints)
+    opts = extra + list(args.opts)
+    if opts[:1] == ["--opts"]:
+        opts = opts[1:]
+    if not checkpoints:
+        raise InputError("--checkpoints needs at least one checkpoint (or 'random')")
+    if args.labels is not None and len(args.labels) != len(checkpoints):
+        raise InputError(f"--labels gives {len(args.labels)} names for {len(checkpoints)} checkpoints")
+    return checkpoints, opts
+
+
+def require_checkpoints(checkpoints: Sequence[str]) -> None:
+    """Fail before any feature pass when a checkpoint is no file, zoo name or URL (FileNotFoundError names it)."""
+    from videossl.engine.weights import resolve_path
+
+    for ckpt in checkpoints:
+        if not is_random(ckpt):
+            resolve_path(ckpt)
+
+
 def read_class_names(path: str) -> List[str]:
     """One class name per line (line i names class i)."""
     if not os.path.isfile(path):
@@ -271,10 +302,7 @@ def read_class_names(path: str) -> List[str]:
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--cfg", required=True, action="append", help="config file (repeat to merge several)")
-    p.add_argument("--checkpoints", "--checkpoint", nargs="+", default=["random"],
-                   help="one panel per checkpoint (path, zoo name or URL; 'random' = random init)")
-    p.add_argument("--labels", nargs="+", default=None, help="panel titles, one per checkpoint")
+    add_checkpoint_args(p, "one panel per checkpoint", "panel titles, one per checkpoint")
     p.add_argument("--num-queries", type=int, default=8)
     p.add_argument("--topk", type=int, default=5)
     p.add_argument("--seed", type=int, default=0, help="seed of the query choice")
@@ -282,14 +310,7 @@ def main(argv=None):
     p.add_argument("--out", required=True, help="PNG to write")
     p.add_argument("opts", nargs=argparse.REMAINDER, help="KEY VALUE config overrides")
     args = p.parse_args(argv)
-    checkpoints, extra = split_overrides(args.checkpoints)
-    opts = extra + list(args.opts)
-    if opts[:1] == ["--opts"]:
-        opts = opts[1:]
-    if not checkpoints:
-        raise InputError("--checkpoints needs at least one checkpoint (or 'random')")
-    if args.labels is not None and len(args.labels) != len(checkpoints):
-        raise InputError(f"--labels gives {len(args.labels)} titles for {len(checkpoints)} checkpoints")
+    checkpoints, opts = checkpoints_and_opts(args)
     if args.num_queries < 1 or args.topk < 1:
         raise InputError("--num-queries and --topk must be at least 1")
     class_names = read_class_names(args.class_names) if args.class_names else None
@@ -301,11 +322,7 @@ def main(argv=None):
 
     setup_logging()
     cfg = load_config(args.cfg, opts)
-    for ckpt in checkpoints:  # fail before any feature pass when a checkpoint is missing
-        if not is_random(ckpt):
-            from videossl.engine.weights import resolve_path
-
-            resolve_path(ckpt)
+    require_checkpoints(checkpoints)
     gallery, queries = gallery_and_queries(cfg)
     chosen = choose_queries(queries.num_videos, args.num_queries, args.seed)
     mean, std = cfg.DATA.MEAN, cfg.DATA.STD

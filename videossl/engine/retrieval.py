@@ -97,3 +97,53 @@ def nearest_neighbours(gallery_feats: torch.Tensor, query_feats: torch.Tensor, k
     if not sims:
         return torch.empty(0, k, dtype=torch.float64), torch.empty(0, k, dtype=torch.long)
     return torch.cat(sims), torch.cat(idx)
+
+
+@torch.no_grad()
+def leave_one_out_statistics(feats: torch.Tensor, labels: torch.Tensor, groups: torch.Tensor) -> Dict[str, float]:
+    """What a set's own nearest neighbours share with each video, in percent (one split, e.g. train).
+
+    Features are mean-centred and L2-normalised as in :func:`retrieval_recall`;
+    each video's neighbour is the most similar *other* video.  ``groups``
+    numbers the source a video was cut from (clips of one source share the
+    scene, camera and people).
+
+    Returns:
+        ``same_class``: the neighbour has the video's class (leave-one-out R@1);
+        ``same_group``: the neighbour comes from the video's source;
+        ``same_class_other_group``: the neighbour among videos of *other* sources
+        has the video's class (what transfers to a split by source);
+        ``chance_same_group``: the mean share of other videos in a video's source
+        (what ``same_group`` is for features that ignore the source).
+    Videos whose source has no other video count in ``same_group``'s
+    denominator; videos with no video of another source are left out of
+    ``same_class_other_group``.
+
+    Example: features ``[[1, .2], [1, -.2], [-1, .2], [-1, -.2]]``, labels ``[0, 1, 0, 1]``,
+    groups ``[0, 0, 1, 1]``: every neighbour is the other clip of the same source
+    (``same_group`` 100, chance 33.3) of the other class (``same_class`` 0); among
+    other sources each video's neighbour has its class (``same_class_other_group`` 100).
+    """
+    n = feats.shape[0]
+    if labels.shape[0] != n or groups.shape[0] != n:
+        raise InputError(f"{n} features but {labels.shape[0]} labels and {groups.shape[0]} groups")
+    if n < 2:
+        raise InputError("leave-one-out statistics need at least 2 videos")
+    x = _centre_normalise(feats)
+    sims = x @ x.t()
+    sims.fill_diagonal_(-float("inf"))
+    labels, groups = labels.long(), groups.long()
+    nn = sims.argmax(dim=1)
+    same_group_mask = groups[:, None] == groups[None, :]
+    other = sims.masked_fill(same_group_mask, -float("inf"))
+    has_other = (~same_group_mask).any(dim=1)
+    nn_other = other.argmax(dim=1)
+    chance = (same_group_mask.sum(dim=1) - 1).double() / (n - 1)
+    return {
+        "same_class": 100.0 * (labels[nn] == labels).double().mean().item(),
+        "same_group": 100.0 * (groups[nn] == groups).double().mean().item(),
+        "same_class_other_group": (100.0 * (labels[nn_other] == labels)[has_other].double().mean().item()
+                                   if has_other.any() else float("nan")),
+        "chance_same_group": 100.0 * chance.mean().item(),
+        "num_videos": n,
+    }

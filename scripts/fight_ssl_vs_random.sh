@@ -81,7 +81,7 @@ done
 diagnose() {  # method, seed, config, checkpoint, data opts...
   local method=$1 seed=$2 cfg=$3 ckpt=$4; shift 4
   local out="$OUT/$method/seed$seed/diagnosis.json"
-  [ -f "$out" ] || [ -z "$ckpt" ] && return 0
+  if [ -f "$out" ] || [ -z "$ckpt" ]; then return 0; fi  # done already, or no pretraining to compare
   "$PY" tools/feature_diagnosis.py --cfg "$cfg" --checkpoints random "$ckpt" --labels random "$method" \
     --groups "$SRC/labels.csv" --json-out "$out" RNG_SEED "$seed" MODEL.NUM_CLASSES 2 "$@"
 }

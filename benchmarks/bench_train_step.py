@@ -11,12 +11,21 @@ augmentation (``DATA.AUGMENT_ON_DEVICE``) to each trainer step: uint8 frames
 of ``1.25 x --size`` (4:3) with MoCo-v2 colour parameters, cropped, resized
 and coloured on the step's device, as ``TrainData.to_device`` does.
 
-    python benchmarks/bench_train_step.py [--depth 10 --width 8 --frames 8 --size 56 --batch 8 --iters 20 --rounds 5]
+Timing interleaves the three at a fine grain: ``--blocks`` blocks of ``--block``
+steps each (default 1 step on a CPU, 20 on a GPU, where a block ends with a
+synchronise), rotating which of the three goes first, and each reports its
+median seconds a step.  On the shared 2-core machine, whole-second rounds
+drift by 10-15% from one to the next; steps interleaved one by one share
+the drift.
+
+    python benchmarks/bench_train_step.py [--depth 10 --width 8 --frames 8 --size 56 --batch 8 --blocks 300]
 """
 
 import argparse
+import itertools
 import os
 import resource
+import statistics
 import sys
 import time
 
@@ -44,9 +53,9 @@ def main():
     p.add_argument("--frames", type=int, default=8)
     p.add_argument("--size", type=int, default=56)
     p.add_argument("--batch", type=int, default=8)
-    p.add_argument("--iters", type=int, default=20)
+    p.add_argument("--blocks", type=int, default=300, help="timed blocks per loop, interleaved")
+    p.add_argument("--block", type=int, default=0, help="steps a block (default: 1 on CPU, 20 on GPU)")
     p.add_argument("--warmup", type=int, default=3)
-    p.add_argument("--rounds", type=int, default=5, help="alternating timed rounds; the best of each counts")
     p.add_argument("--amp", action="store_true", help="bf16 autocast")
     args = p.parse_args()
 
@@ -65,8 +74,9 @@ def main():
         "label": torch.randint(0, 8, (args.batch,), generator=g).to(device),
     } for _ in range(4)]
 
-    def run_trainer(n):
-        for i in range(n):
+    def run_trainer(n, steps=itertools.count()):
+        for _ in range(n):
+            i = next(steps)
             trainer.run_step(batches[i % 4], Progress(0, i, i, 1000, 1))
 
     from videossl.data.build import build_transform
@@ -86,8 +96,9 @@ def main():
         raw.append({"views": [frames], "view_params": [rows], "label": batches[k]["label"].cpu()})
     data = TrainData(None, None, BatchAugmenter(args.size, cfg.DATA.MEAN, cfg.DATA.STD))
 
-    def run_on_device(n):
-        for i in range(n):
+    def run_on_device(n, steps=itertools.count()):
+        for _ in range(n):
+            i = next(steps)
             trainer.run_step(data.to_device(raw[i % 4], device), Progress(0, i, i, 1000, 1))
 
     net = trainer.method.net
@@ -95,37 +106,39 @@ def main():
     # trainer's overhead, not the cost of the recipe's weight decay
     opt = build_optimizer_from_cfg(cfg, trainer.method, lr=0.01)
 
-    def run_bare(n):
-        for i in range(n):
-            b = batches[i % 4]
+    def run_bare(n, steps=itertools.count()):
+        for _ in range(n):
+            b = batches[next(steps) % 4]
             loss = torch.nn.functional.cross_entropy(net(b["views"][0]), b["label"])
             loss.backward()
             opt.step()
             opt.zero_grad(set_to_none=True)
 
-    runs = (("bare loop", run_bare), ("videossl trainer", run_trainer), ("+ on-device aug", run_on_device))
+    runs = [("bare loop", run_bare), ("videossl trainer", run_trainer), ("+ on-device aug", run_on_device)]
     for _, fn in runs:
         fn(args.warmup)
-    best = {name: float("inf") for name, _ in runs}
-    for r in range(args.rounds):  # alternating rounds, the best of each: drifting load stays out of the ratios
-        for name, fn in (runs if r % 2 == 0 else runs[::-1]):  # every other round reversed: no fixed position
+    block = args.block or (20 if device.type == "cuda" else 1)
+    seconds = {name: [] for name, _ in runs}
+    for k in range(args.blocks):  # interleaved blocks, the first loop rotating: drift is shared by all three
+        for name, fn in runs[k % 3:] + runs[:k % 3]:
             if device.type == "cuda":
                 torch.cuda.synchronize()
             t0 = time.perf_counter()
-            fn(args.iters)
+            fn(block)
             if device.type == "cuda":
                 torch.cuda.synchronize()
-            best[name] = min(best[name], time.perf_counter() - t0)
+            seconds[name].append((time.perf_counter() - t0) / block)
     results = {}
     for name, _ in runs:
-        results[name] = args.iters / best[name]
+        results[name] = 1.0 / statistics.median(seconds[name])
         print(f"{name:18s} {results[name]:8.2f} it/s  {results[name] * args.batch:8.1f} clips/s")
     print(f"peak memory {_peak_mb(device):.0f} MB ({device.type}); "
           f"trainer/bare speed ratio {results['videossl trainer'] / results['bare loop']:.3f}; "
           f"with on-device augmentation {results['+ on-device aug'] / results['videossl trainer']:.3f} of the "
           "trainer's speed")
     print(f"model: slow R{args.depth} width {args.width}, batch {args.batch}x3x{args.frames}x{args.size}^2, "
-          f"{sum(p.numel() for p in net.parameters()):,} params, threads {torch.get_num_threads()}")
+          f"{sum(p.numel() for p in net.parameters()):,} params, threads {torch.get_num_threads()}; "
+          f"median of {args.blocks} interleaved blocks of {block} step(s)")
 
 
 if __name__ == "__main__":

@@ -74,9 +74,11 @@ def main():
         "label": torch.randint(0, 8, (args.batch,), generator=g).to(device),
     } for _ in range(4)]
 
-    def run_trainer(n, steps=itertools.count()):
-        for _ in range(n):
-            i = next(steps)
+    # each loop counts its own steps across blocks (which batch, the Progress it reports)
+    trainer_steps, on_device_steps, bare_steps = itertools.count(), itertools.count(), itertools.count()
+
+    def run_trainer(n):
+        for i in itertools.islice(trainer_steps, n):
             trainer.run_step(batches[i % 4], Progress(0, i, i, 1000, 1))
 
     from videossl.data.build import build_transform
@@ -96,9 +98,8 @@ def main():
         raw.append({"views": [frames], "view_params": [rows], "label": batches[k]["label"].cpu()})
     data = TrainData(None, None, BatchAugmenter(args.size, cfg.DATA.MEAN, cfg.DATA.STD))
 
-    def run_on_device(n, steps=itertools.count()):
-        for _ in range(n):
-            i = next(steps)
+    def run_on_device(n):
+        for i in itertools.islice(on_device_steps, n):
             trainer.run_step(data.to_device(raw[i % 4], device), Progress(0, i, i, 1000, 1))
 
     net = trainer.method.net
@@ -106,9 +107,9 @@ def main():
     # trainer's overhead, not the cost of the recipe's weight decay
     opt = build_optimizer_from_cfg(cfg, trainer.method, lr=0.01)
 
-    def run_bare(n, steps=itertools.count()):
-        for _ in range(n):
-            b = batches[next(steps) % 4]
+    def run_bare(n):
+        for i in itertools.islice(bare_steps, n):
+            b = batches[i % 4]
             loss = torch.nn.functional.cross_entropy(net(b["views"][0]), b["label"])
             loss.backward()
             opt.step()

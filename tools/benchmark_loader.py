@@ -202,14 +202,19 @@ def pass_seconds(fn, work, short):
     return time.perf_counter() - t0
 
 
-def loader_seconds(cfg, ds, workers):
-    """Seconds for one epoch of the train loader over ``ds`` (batch 4), creating the iterator (and
-    starting its workers) included; and the clips it delivered."""
+def train_loader(cfg, ds, workers):
+    """The benchmark's train loader over ``ds``: batch 4, epoch 0, ``workers`` non-persistent workers."""
     from videossl.data import build_loader
 
     cfg.DATA_LOADER.NUM_WORKERS = workers
     cfg.DATA_LOADER.PERSISTENT_WORKERS = False
-    loader = build_loader(cfg, ds, train=True, batch_size=4)
+    return build_loader(cfg, ds, train=True, batch_size=4)
+
+
+def loader_seconds(cfg, ds, workers):
+    """Seconds for one epoch of the train loader over ``ds`` (batch 4), creating the iterator (and
+    starting its workers) included; and the clips it delivered."""
+    loader = train_loader(cfg, ds, workers)
     t0 = time.perf_counter()
     n = 0
     for b in loader:
@@ -234,12 +239,8 @@ def loader_vs_bare_interleaved(cfg, ds, short, rounds=3):
     """(loader clips/s, bare-decode clips/s) with 0 workers, batch by batch: each batch the loader
     delivers is followed by a bare decode of its own videos' clips, so the two share the machine's
     drift at the scale of one batch; the totals of ``rounds`` epochs count."""
-    from videossl.data import build_loader
-
-    work = dataset_work(ds)
-    cfg.DATA_LOADER.NUM_WORKERS = 0
-    cfg.DATA_LOADER.PERSISTENT_WORKERS = False
-    loader = build_loader(cfg, ds, train=True, batch_size=4)
+    work = dataset_work(ds)  # epoch 0's clips, the ones the loader decodes
+    loader = train_loader(cfg, ds, 0)
     loader_s = bare_s = 0.0
     delivered = decoded = 0
     for _ in range(rounds):

@@ -2,11 +2,13 @@
 
 import os
 
+import av
 import numpy as np
 import pytest
 import torch
 
 from videossl.data.decoding import DecodeError, open_video
+from videossl.data.decoding.h264_refs import nonreference_test
 from videossl.data.decoding.pyav_reader import PyAVReader
 from videossl.data.fixtures import frame_numbers, numbered_frames, write_frame_folder, write_numbered_video
 from videossl.data.video_writer import write_video
@@ -56,6 +58,40 @@ def test_seeks_to_keyframe_and_skips_gaps(videos):
     r = PyAVReader(videos["g250"])
     r.read([30, 31])
     assert r.frames_converted == 2 and r.packets_decoded < 45
+
+
+def test_h264_nonreference_pictures_are_recognised_from_their_bytes():
+    four = nonreference_test("h264", bytes([1, 0x64, 0, 0x1E, 0xFF, 0xE1, 0]))  # avcC: 4-byte lengths
+    sei = b"\x00\x00\x00\x02\x06\x05"
+    assert four(sei + b"\x00\x00\x00\x02\x01\x9e")  # SEI, then a P/B slice with nal_ref_idc 0
+    assert not four(sei + b"\x00\x00\x00\x02\x41\x9a")  # nal_ref_idc 2: a reference
+    assert not four(b"\x00\x00\x00\x02\x65\x88")  # IDR slice
+    assert not four(sei)  # no slice at all
+    assert not four(b"\x00\x00\x00\x09\x01\x9e")  # a NAL unit longer than the packet
+    assert not four(b"")  # the flush packet
+    two = nonreference_test("h264", bytes([1, 0x64, 0, 0x1E, 0xFD, 0xE1, 0]))  # 2-byte lengths
+    assert two(b"\x00\x02\x01\x9e") and not two(b"\x00\x02\x21\x9e")
+    annexb = nonreference_test("h264", None)  # start codes (MPEG-TS, raw .h264)
+    assert annexb(b"\x00\x00\x00\x01\x09\xf0\x00\x00\x01\x01\x9e")  # access unit delimiter, then the slice
+    assert not annexb(b"\x00\x00\x01\x25\x88")
+    assert nonreference_test("hevc", None) is None and nonreference_test("vp9", b"") is None
+
+
+def test_unneeded_nonreference_pictures_are_not_decoded_and_change_no_frame(videos):
+    path = videos["bframes"]
+    with av.open(path) as c:  # independent reference: every frame, decoded in order
+        every = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+    for idx in ([0, 8, 16, 24, 32, 40, 48, 56], [3, 5, 30, 31, 58, 59], [1, 25, 47]):
+        plain, fast = PyAVReader(path, skip_nonref=False), PyAVReader(path)
+        a, b = plain.read(idx), fast.read(idx)
+        assert plain.packets_skipped == 0 and fast.packets_skipped > 0, idx
+        assert fast.packets_decoded < plain.packets_decoded, idx
+        assert torch.equal(a, b), idx
+        assert torch.equal(b, torch.from_numpy(np.stack([every[i] for i in idx]))), idx
+    # a needed non-reference picture is decoded, not skipped
+    fast = PyAVReader(path)
+    assert torch.equal(fast.read(list(range(60))), torch.from_numpy(np.stack(every)))
+    assert fast.packets_skipped == 0
 
 
 def test_downscale_on_decode(tmp_path):

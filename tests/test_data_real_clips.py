@@ -101,3 +101,26 @@ def test_real_clips_through_the_train_loader(fight_dir):
     assert len(batches) == 5
     assert all(len(b["views"]) == 2 and b["views"][0].shape == (6, 3, 4, 40, 40) for b in batches)
     assert sum(int(b["num_failed"].sum()) for b in batches) == 0
+
+
+def test_skipping_nonreference_pictures_changes_no_frame_of_a_real_clip():
+    """A third of the real clips, a stride-4 clip and a sparse set of frames: the reader that skips unneeded
+    H.264 non-reference pictures returns the same bytes as the one that decodes every packet."""
+    import numpy as np
+
+    from videossl.data.decoding.pyav_reader import PyAVReader
+
+    files = sorted(glob.glob(os.path.join(ROOT, "*", "*.mp4")))[::3]
+    if not files:
+        pytest.skip(f"real clips not found in {ROOT} (set VIDEOSSL_FIGHT_DIR)")
+    rng = np.random.default_rng(0)
+    skipped = decoded = 0
+    for path in files:
+        plain, fast = PyAVReader(path, max_short_side=64, skip_nonref=False), PyAVReader(path, max_short_side=64)
+        n = plain.num_frames
+        start = int(rng.integers(0, max(n - 16, 1)))
+        idx = sorted(set(range(start, start + 16, 4)) | set(int(i) for i in rng.integers(0, n, 3)))
+        assert torch.equal(plain.read(idx), fast.read(idx)), path
+        skipped, decoded = skipped + fast.packets_skipped, decoded + fast.packets_decoded
+        plain.close(), fast.close()
+    assert skipped > 0.15 * (skipped + decoded)  # about a third of these files' pictures are non-reference

@@ -9,6 +9,9 @@
   held-back ones (the decoder is flushed), so a gap between two clips costs a
   demux, not a decode, whenever a keyframe lies in it;
 * a gap longer than ``seek_gap`` frames is crossed with a container seek;
+* an H.264 picture that is not needed and that no other picture refers to
+  (``nal_ref_idc == 0``, :mod:`.h264_refs`) is not decoded at all: the other
+  pictures decode bit-identically without it;
 * only the needed frames are converted to RGB (optionally downscaled by
   swscale on the way); decoding stops after the last needed frame.
 
@@ -27,6 +30,7 @@ import numpy as np
 import torch
 
 from .base import DecodeError, VideoReader, gather, short_side_size
+from .h264_refs import nonreference_test
 
 _AV_ERRORS = (av.error.FFmpegError, OSError, ValueError, IndexError, MemoryError)
 
@@ -41,20 +45,25 @@ class PyAVReader(VideoReader):
         threads: decoder threads (0 = FFmpeg's choice; 1 suits DataLoader workers).
         seek_gap: cross a gap of more than this many frames between needed
             frames with a container seek instead of demuxing through it.
+        skip_nonref: do not decode H.264 non-reference pictures that are not
+            needed (False decodes every packet from each keyframe; the frames
+            read are the same either way).
     Raises:
         DecodeError: the file cannot be opened or has no video stream.
 
-    Attributes ``seeks``, ``packets_decoded`` and ``frames_converted`` count the work
-    done by :meth:`read` (for tests and benchmarks).
+    Attributes ``seeks``, ``packets_decoded``, ``packets_skipped`` (non-reference pictures
+    not decoded) and ``frames_converted`` count the work done by :meth:`read` (for tests
+    and benchmarks).
     """
 
     def __init__(self, path: str, max_short_side: Optional[int] = None, threads: int = 1,
-                 seek_gap: int = 300):
+                 seek_gap: int = 300, skip_nonref: bool = True):
         self.path = str(path)
         self.max_short_side = max_short_side
         self.seek_gap = seek_gap
         self.seeks = 0
         self.packets_decoded = 0
+        self.packets_skipped = 0
         self.frames_converted = 0
         try:
             self._container = av.open(self.path)
@@ -73,6 +82,7 @@ class PyAVReader(VideoReader):
             stream.thread_type = "AUTO"
         self._stream = stream
         self._cc = stream.codec_context
+        self._is_nonref = nonreference_test(self._cc.name, self._cc.extradata) if skip_nonref else None
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
         self.fps = float(rate) if rate else 30.0
         self._tb = float(stream.time_base) if stream.time_base else 1.0 / (self.fps * 1000)
@@ -157,6 +167,7 @@ class PyAVReader(VideoReader):
 
     def _decode_needed(self, needed: List[int]) -> Dict[int, np.ndarray]:
         state = _Pass(needed)
+        wanted = set(needed)
         if needed[0] > 0:
             self._seek(needed[0])
         packets = self._container.demux(self._stream)
@@ -205,8 +216,11 @@ class PyAVReader(VideoReader):
                 batch = [packet]
             try:
                 for p in batch:
-                    self.packets_decoded += 1
                     pi = self._pts_index(p.pts)
+                    if pi is not None and pi not in wanted and self._is_nonref is not None and self._is_nonref(p):
+                        self.packets_skipped += 1  # nothing refers to it and it is not needed
+                        continue
+                    self.packets_decoded += 1
                     if pi is not None:
                         state.fed_max = max(state.fed_max, pi)
                     for frame in self._cc.decode(p):

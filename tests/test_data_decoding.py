@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from videossl.data.decoding import DecodeError, open_video
-from videossl.data.decoding.h264_refs import nonreference_test
+from videossl.data.decoding.nonreference import nonreference_test
 from videossl.data.decoding.pyav_reader import PyAVReader
 from videossl.data.fixtures import frame_numbers, numbered_frames, write_frame_folder, write_numbered_video
 from videossl.data.video_writer import write_video
@@ -22,12 +22,31 @@ def videos(tmp_path_factory):
         "g250": write_numbered_video(str(d / "g250.mp4"), 60, gop=250),
         "g8_long": write_numbered_video(str(d / "g8.mp4"), 60, gop=8),
         "bframes": _lossy_with_bframes(str(d / "bf.mp4")),
+        "h264_open_gop": _open_gop(str(d / "open264.mp4"), "libx264"),
+        "hevc_open_gop": _open_gop(str(d / "open265.mp4"), "libx265"),
     }
 
 
 def _lossy_with_bframes(path):
     write_video(path, numbered_frames(60), gop=12, crf=20, bframes=3)
     return path
+
+
+def _open_gop(path, codec):
+    """Keyframes every 24 frames, each with leading B pictures shown before it but decoded after it,
+    predicted from the GOP before (x265's default CRA; x264 with ``open-gop``)."""
+    if codec == "libx265":
+        opts = {"x265-params": "log-level=error:keyint=24:min-keyint=24:scenecut=0"}
+    else:
+        opts = {"x264-params": "keyint=24:min-keyint=24:scenecut=0:open-gop=1"}
+    write_video(path, numbered_frames(60, 64, 96), codec=codec, gop=None, crf=20, bframes=3,
+                options={"threads": "1", **opts})
+    return path
+
+
+def _every_frame(path):
+    with av.open(path) as c:  # independent reference: every frame, decoded in order
+        return torch.from_numpy(np.stack([f.to_ndarray(format="rgb24") for f in c.decode(video=0)]))
 
 
 def test_metadata_and_shapes(videos):
@@ -77,21 +96,47 @@ def test_h264_nonreference_pictures_are_recognised_from_their_bytes():
     assert nonreference_test("hevc", None) is None and nonreference_test("vp9", b"") is None
 
 
-def test_unneeded_nonreference_pictures_are_not_decoded_and_change_no_frame(videos):
-    path = videos["bframes"]
-    with av.open(path) as c:  # independent reference: every frame, decoded in order
-        every = [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
+def test_hevc_nonreference_pictures_are_those_of_the_highest_sub_layer():
+    hvcc = bytearray(23)
+    hvcc[0], hvcc[21] = 1, (1 << 3) | 3  # hvcC: one temporal sub-layer, 4-byte lengths
+    one = nonreference_test("hevc", bytes(hvcc))
+    vps = b"\x00\x00\x00\x02\x40\x01"  # a parameter set (type 32) before the slice
+    assert one(vps + b"\x00\x00\x00\x03\x00\x01\xaf")  # TRAIL_N (type 0), layer 0, TemporalId 0
+    assert one(b"\x00\x00\x00\x03\x10\x01\xaf")  # RASL_N (type 8)
+    assert not one(b"\x00\x00\x00\x03\x02\x01\xaf")  # TRAIL_R (type 1): a reference
+    assert not one(b"\x00\x00\x00\x03\x2a\x01\xaf")  # CRA (type 21)
+    assert not one(vps)
+    hvcc[21] = (2 << 3) | 3  # two sub-layers: a TRAIL_N of sub-layer 0 may be referred to from sub-layer 1
+    two = nonreference_test("hevc", bytes(hvcc))
+    assert not two(b"\x00\x00\x00\x03\x00\x01\xaf") and two(b"\x00\x00\x00\x03\x00\x02\xaf")
+    hvcc[21] = 3  # numTemporalLayers 0: not stated, so nothing is skipped
+    assert nonreference_test("hevc", bytes(hvcc)) is None
+
+
+@pytest.mark.parametrize("name", ["bframes", "h264_open_gop", "hevc_open_gop"])
+def test_unneeded_nonreference_pictures_are_not_decoded_and_change_no_frame(videos, name):
+    path = videos[name]
+    every = _every_frame(path)
     for idx in ([0, 8, 16, 24, 32, 40, 48, 56], [3, 5, 30, 31, 58, 59], [1, 25, 47]):
         plain, fast = PyAVReader(path, skip_nonref=False), PyAVReader(path)
         a, b = plain.read(idx), fast.read(idx)
         assert plain.packets_skipped == 0 and fast.packets_skipped > 0, idx
         assert fast.packets_decoded < plain.packets_decoded, idx
         assert torch.equal(a, b), idx
-        assert torch.equal(b, torch.from_numpy(np.stack([every[i] for i in idx]))), idx
+        assert torch.equal(b, every[idx]), idx
     # a needed non-reference picture is decoded, not skipped
     fast = PyAVReader(path)
-    assert torch.equal(fast.read(list(range(60))), torch.from_numpy(np.stack(every)))
+    assert torch.equal(fast.read(list(range(60))), every)
     assert fast.packets_skipped == 0
+
+
+@pytest.mark.parametrize("name", ["h264_open_gop", "hevc_open_gop"])
+@pytest.mark.parametrize("idx", [[47], [45, 46, 47], [1, 25, 47], [10, 23, 46, 50]])
+def test_leading_pictures_of_an_open_gop_are_decoded(videos, name, idx):
+    # frames 45-47 (and 21-23) are shown before the keyframe at 48 (24) but decoded after it, from
+    # the GOP before: the packets held back before that keyframe must not be dropped
+    with PyAVReader(videos[name]) as r:
+        assert torch.equal(r.read(idx), _every_frame(videos[name])[idx])
 
 
 def test_downscale_on_decode(tmp_path):

@@ -7,10 +7,12 @@
   keyframe before each needed frame up to that frame: while the next needed
   frame is still ahead, packets are held back, and a keyframe packet drops the
   held-back ones (the decoder is flushed), so a gap between two clips costs a
-  demux, not a decode, whenever a keyframe lies in it;
+  demux, not a decode, whenever a keyframe lies in it (a keyframe shown after
+  the next needed frame does not count: in an open GOP that frame may be a
+  leading picture decoded after the keyframe from the packets before it);
 * a gap longer than ``seek_gap`` frames is crossed with a container seek;
-* an H.264 picture that is not needed and that no other picture refers to
-  (``nal_ref_idc == 0``, :mod:`.h264_refs`) is not decoded at all: the other
+* an H.264 or HEVC picture that is not needed and that no other picture refers to
+  (:mod:`.nonreference`) is not decoded at all: the other
   pictures decode bit-identically without it;
 * only the needed frames are converted to RGB (optionally downscaled by
   swscale on the way); decoding stops after the last needed frame.
@@ -30,7 +32,7 @@ import numpy as np
 import torch
 
 from .base import DecodeError, VideoReader, gather, short_side_size
-from .h264_refs import nonreference_test
+from .nonreference import nonreference_test
 
 _AV_ERRORS = (av.error.FFmpegError, OSError, ValueError, IndexError, MemoryError)
 
@@ -45,7 +47,7 @@ class PyAVReader(VideoReader):
         threads: decoder threads (0 = FFmpeg's choice; 1 suits DataLoader workers).
         seek_gap: cross a gap of more than this many frames between needed
             frames with a container seek instead of demuxing through it.
-        skip_nonref: do not decode H.264 non-reference pictures that are not
+        skip_nonref: do not decode H.264 / HEVC non-reference pictures that are not
             needed (False decodes every packet from each keyframe; the frames
             read are the same either way).
     Raises:
@@ -193,7 +195,10 @@ class PyAVReader(VideoReader):
                     continue
             flush = packet.size == 0
             if state.holding:
-                if packet.is_keyframe and not flush:
+                if packet.is_keyframe and not flush and (pidx is None or pidx <= state.next_needed):
+                    # decoding can restart here.  Not so at a keyframe shown *after* the next needed
+                    # frame: that frame comes later in decode order, a leading picture of an open GOP
+                    # (HEVC CRA, H.264 open-GOP I) predicted from the held-back packets too
                     state.held.clear()
                     state.dropped = True
                 state.held.append(packet)

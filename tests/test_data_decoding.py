@@ -188,13 +188,16 @@ def _torchcodec_or_skip():
         pytest.skip("torchcodec is not importable (pip install torchcodec; apt-get install libavdevice59)")
 
 
-@pytest.mark.parametrize("name", ["g16", "bframes"])
+@pytest.mark.parametrize("name", ["g16", "bframes", "h264_open_gop", "hevc_open_gop"])
 def test_torchcodec_reader_matches_pyav(videos, name):
     _torchcodec_or_skip()
-    idx = [41, 3, 17, 59, 0]
+    idx = [41, 3, 17, 59, 0, 47, 23]
     with open_video(videos[name], backend="torchcodec") as r:
         assert r.backend == "torchcodec" and r.num_frames == 60
-        assert frame_numbers(r.read(idx)) == idx
+        got = r.read(idx)
+    assert frame_numbers(got) == idx
+    with PyAVReader(videos[name]) as r:
+        assert torch.equal(got, r.read(idx))
 
 
 def test_torchcodec_failures_fall_back_to_pyav(videos, monkeypatch):

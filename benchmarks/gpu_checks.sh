@@ -35,7 +35,7 @@ step tests 150 python3 -m pytest -q -p no:cacheprovider tests/test_on_device_aug
   tests/test_mae.py tests/test_vit.py tests/test_bench_mae_mfu.py tests/test_data_decoding.py
 step run_net_moco 90 python3 tools/run_net.py --cfg configs/synthetic/contrastive_ssl/MoCo_R10.yaml NUM_GPUS 1 \
   SOLVER.MAX_EPOCH 1 TRAIN.ITERS_PER_EPOCH 5 TRAIN.MIXED_PRECISION True TRAIN.MIXED_PRECISION_DTYPE bfloat16 \
-  TRAIN.EVAL_PERIOD 100 OUTPUT_DIR /tmp/videossl-gpu-moco
+  TRAIN.EVAL_PERIOD 100 OUTPUT_DIR "$(mktemp -d /tmp/videossl-gpu-moco-XXXX)"
 step mfu_mae_st 90 python3 benchmarks/bench_mae_mfu.py
 step mfu_videomae 90 python3 benchmarks/bench_mae_mfu.py --cfg configs/masked_ssl/videomae/k400_VIT_B_16x4_PT.yaml
 step pipeline_moco 180 python3 benchmarks/bench_pipeline.py

@@ -122,5 +122,6 @@ def test_skipping_nonreference_pictures_changes_no_frame_of_a_real_clip():
         idx = sorted(set(range(start, start + 16, 4)) | set(int(i) for i in rng.integers(0, n, 3)))
         assert torch.equal(plain.read(idx), fast.read(idx)), path
         skipped, decoded = skipped + fast.packets_skipped, decoded + fast.packets_decoded
-        plain.close(), fast.close()
+        plain.close()
+        fast.close()
     assert skipped > 0.15 * (skipped + decoded)  # about a third of these files' pictures are non-reference

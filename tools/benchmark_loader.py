@@ -8,7 +8,7 @@ SAMPLING_RATE per sample, drawn by the loader's own sampler) it times:
 
 * **videossl**: ``PyAVReader.read`` of all ρ clips in one pass (one open, one
   seek, packets between clips demuxed but only decoded from the keyframe before
-  each clip, unneeded H.264 non-reference pictures not decoded, only needed
+  each clip, unneeded H.264 / HEVC non-reference pictures not decoded, only needed
   frames converted to RGB), and the same with every packet decoded;
 * **(a) per-clip seek**: PySlowFast's PyAV path: one open container, then for
   each clip a seek (1024-pts margin) and a decode to the clip's end, every

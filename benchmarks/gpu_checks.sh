@@ -38,5 +38,5 @@ step run_net_moco 90 python3 tools/run_net.py --cfg configs/synthetic/contrastiv
   TRAIN.EVAL_PERIOD 100 OUTPUT_DIR "$(mktemp -d /tmp/videossl-gpu-moco-XXXX)"
 step mfu_mae_st 90 python3 benchmarks/bench_mae_mfu.py
 step mfu_videomae 90 python3 benchmarks/bench_mae_mfu.py --cfg configs/masked_ssl/videomae/k400_VIT_B_16x4_PT.yaml
-step pipeline_moco 180 python3 benchmarks/bench_pipeline.py
+step pipeline_moco 240 python3 benchmarks/bench_pipeline.py
 step train_step 60 python3 benchmarks/bench_train_step.py --amp --blocks 30

@@ -27,7 +27,6 @@ Options after ``--opts`` are config overrides (``KEY VALUE ...``).
 
 import argparse
 import os
-import resource
 import statistics
 import sys
 import tempfile
@@ -40,6 +39,7 @@ from torch.utils.flop_counter import FlopCounterMode
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from videossl.config import load_config  # noqa: E402
+from videossl.engine.hooks.data_health import peak_memory_mb  # noqa: E402
 from videossl.engine.loop import build_trainer  # noqa: E402
 from videossl.methods import Progress  # noqa: E402
 
@@ -112,8 +112,7 @@ def main(argv=None) -> int:
     step = statistics.median(times)
     achieved = flops / step / 1e12
     peak = peak_tflops(device, args.peak_tflops)
-    memory = (torch.cuda.max_memory_allocated(device) / 2**30 if cuda
-              else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20)
+    memory = peak_memory_mb(device) / 1024
     name = torch.cuda.get_device_name(device) if cuda else f"CPU, {torch.get_num_threads()} threads"
     params = sum(q.numel() for q in trainer.method.parameters())
     print(f"{args.cfg}: {params / 1e6:.1f}M parameters, {args.videos} videos x {rho} clips of {t}x{s}^2 a step, "

@@ -22,7 +22,6 @@ Options after ``--opts`` are config overrides (``KEY VALUE ...``).
 
 import argparse
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -36,6 +35,7 @@ sys.path.insert(0, os.path.join(ROOT, "tools"))
 from benchmark_loader import make_generated  # noqa: E402
 
 from videossl.config import load_config  # noqa: E402
+from videossl.engine.hooks.data_health import peak_memory_mb  # noqa: E402
 from videossl.engine.loop import build_train_data, build_trainer  # noqa: E402
 from videossl.methods import Progress  # noqa: E402
 
@@ -71,9 +71,7 @@ def time_loop(cfg, warmup: int, iters: int):
     if cuda:
         torch.cuda.synchronize()
     seconds = time.perf_counter() - start
-    memory = (torch.cuda.max_memory_allocated(device) / 2**30 if cuda
-              else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20)
-    return clips / seconds, waited / seconds, memory
+    return clips / seconds, waited / seconds, peak_memory_mb(device) / 1024
 
 
 def main(argv=None) -> int:

@@ -24,7 +24,6 @@ the drift.
 import argparse
 import itertools
 import os
-import resource
 import statistics
 import sys
 import time
@@ -35,15 +34,10 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from videossl.config import load_config  # noqa: E402
+from videossl.engine.hooks.data_health import peak_memory_mb  # noqa: E402
 from videossl.engine.loop import build_trainer  # noqa: E402
 from videossl.engine.optim import build_optimizer_from_cfg  # noqa: E402
 from videossl.methods import Progress  # noqa: E402
-
-
-def _peak_mb(device):
-    if device.type == "cuda":
-        return torch.cuda.max_memory_allocated(device) / 2**20
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main():
@@ -133,7 +127,7 @@ def main():
     for name, _ in runs:
         results[name] = 1.0 / statistics.median(seconds[name])
         print(f"{name:18s} {results[name]:8.2f} it/s  {results[name] * args.batch:8.1f} clips/s")
-    print(f"peak memory {_peak_mb(device):.0f} MB ({device.type}); "
+    print(f"peak memory {peak_memory_mb(device):.0f} MB ({device.type}); "
           f"trainer/bare speed ratio {results['videossl trainer'] / results['bare loop']:.3f}; "
           f"with on-device augmentation {results['+ on-device aug'] / results['videossl trainer']:.3f} of the "
           "trainer's speed")

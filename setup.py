@@ -18,6 +18,7 @@ setup(
         "timm>=1.0",
         "numpy",
         "pillow",
+        "numba",
     ],
     extras_require={
         "test": ["pytest", "pytest-timeout"],

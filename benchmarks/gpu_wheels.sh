@@ -2,7 +2,9 @@
 # Run HERE (where pip reaches a package index), before a device call: puts into .whl/ the wheels
 # that the GPU machine's image lacks (its python3 is 3.12 with torch, timm, tensorboard, pytest;
 # no PyAV, yacs, fvcore, iopath, termcolor). benchmarks/gpu_checks.sh installs them there;
-# name .whl in the call's carry.
+# name .whl in the call's carry. numba is left out: llvmlite's wheel alone (60 MB) would push the
+# carry past its 64 MiB, so the workers there use the torch colour kernels (DATA.FUSED_CPU_AUGMENT
+# falls back), which makes the CPU-augmentation clips/s there a lower bound.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .whl

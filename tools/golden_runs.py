@@ -41,6 +41,10 @@ SHORT = ["SOLVER.MAX_EPOCH", "2", "TRAIN.ITERS_PER_EPOCH", "12", "SOLVER.WARMUP_
 RUNS = {
     "supervised": ("configs/synthetic/supervised_R10.yaml", [], None, None),
     "moco": ("configs/synthetic/contrastive_ssl/MoCo_R10.yaml", [], None, None),
+    # MoCo-v2's colour augmentation on coloured videos (the shipped synthetic recipe turns it off):
+    # jitter, grey, blur, so the colour kernels are covered too
+    "moco_colour": ("configs/synthetic/contrastive_ssl/MoCo_R10.yaml",
+                    ["DATA.SSL_COLOR_JITTER", "True", "SYNTHETIC.COLOUR_VARIATION", "1.0"], None, None),
     "byol": ("configs/synthetic/contrastive_ssl/BYOL_R10.yaml", [], None, None),
     "simclr": ("configs/synthetic/contrastive_ssl/SimCLR_R10.yaml", [], None, None),
     "swav": ("configs/synthetic/contrastive_ssl/SwAV_R10.yaml", [], None, None),

@@ -137,7 +137,7 @@ def build_transform(cfg, random_flip: Optional[bool] = None) -> ClipTransform:
         inverse_uniform=d.INV_UNIFORM_SAMPLE,
         random_flip=d.RANDOM_FLIP if random_flip is None else random_flip,
         color=color, flow_color=d.FLOW_COLOR_AUG,
-        randaug=build_clip_randaug(cfg), erasing=build_clip_random_erasing(cfg),
+        randaug=build_clip_randaug(cfg), erasing=build_clip_random_erasing(cfg), fused=d.FUSED_CPU_AUGMENT,
     )
 
 

@@ -13,6 +13,9 @@ crop + resize (uint8, bilinear, antialiased) ->
 blur, :mod:`.color`) -> (x - MEAN) / STD -> [random erasing] ->
 ``C x T x H x W``.  PySlowFast jitters colour before cropping; the pointwise
 ops commute with the crop, the blur is applied at the output scale instead.
+On CPU, everything after the crop (and RandAugment) runs as the fused numba
+kernels of :mod:`.fused_cpu` unless ``fused=False``; they equal the torch
+kernels of :mod:`.color` up to float rounding.
 
 :func:`params_to_row` / :func:`params_from_row` carry a :class:`ClipParams`
 as a float64 row, so a worker can hand its draws to the training step,
@@ -26,6 +29,7 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 import torch
 
+from . import fused_cpu
 from .color import ColorParams, apply_color_batch, sample_color
 from .spatial import Box, crop_resize, jitter_crop_box, random_resized_crop_box, uniform_crop_box
 
@@ -68,13 +72,16 @@ class ClipTransform:
         flow_color: also apply the colour params to flow (CoCLR feeds flow like RGB).
         randaug: optional ``callable(uint8 T x H x W x C, seed) -> same`` on RGB crops.
         erasing: optional ``callable(float C x T x H x W, seed) -> same`` on normalised clips.
+        fused: on CPU, run the float conversion, flip, colour, blur and normalisation as the fused
+            numba kernels of :mod:`.fused_cpu` (equal up to float rounding; the torch kernels
+            when numba is missing).
     """
 
     def __init__(self, crop_size: int, test_size: int, mean: Sequence[float], std: Sequence[float],
                  jitter_scales: Sequence[int] = (256, 320), relative_scale: Optional[Sequence[float]] = None,
                  relative_aspect: Optional[Sequence[float]] = None, inverse_uniform: bool = False,
                  random_flip: bool = True, color: Optional[ColorConfig] = None, flow_color: bool = True,
-                 randaug: Optional[Callable] = None, erasing: Optional[Callable] = None):
+                 randaug: Optional[Callable] = None, erasing: Optional[Callable] = None, fused: bool = True):
         self.crop_size = int(crop_size)
         self.test_size = int(test_size)
         self.mean = torch.tensor(mean, dtype=torch.float32).view(-1, 1, 1, 1)
@@ -88,6 +95,8 @@ class ClipTransform:
         self.flow_color = flow_color
         self.randaug = randaug
         self.erasing = erasing
+        self.fused_cpu = fused
+        self._mean_list, self._std_list = [float(v) for v in mean], [float(v) for v in std]
 
     # -- parameters -------------------------------------------------------------
     def sample_train(self, rng: np.random.Generator, height: int, width: int) -> ClipParams:
@@ -117,13 +126,16 @@ class ClipTransform:
         x = crop_resize(frames.permute(0, 3, 1, 2), params.box, size)  # T x C x S x S uint8, channels-last
         if self.randaug is not None and params.extra_seed is not None and not is_flow and x.device.type == "cpu":
             x = self.randaug(x.permute(0, 2, 3, 1), seed=params.extra_seed).permute(0, 3, 1, 2)
-        if params.flip:
-            x = x.flip(-1)
-        x = torch.div(x, 255.0, out=torch.empty(x.shape, dtype=torch.float32, device=x.device))  # planar
         color = (self.flow_params(params) if is_flow else params).color
-        if color is not None:
-            x = apply_color_batch(x.unsqueeze(0), [color])[0]
-        x = self.normalize(x)
+        if self.fused_cpu and x.device.type == "cpu" and x.dtype == torch.uint8 and fused_cpu.available():
+            x = fused_cpu.augment_clip(x.permute(0, 2, 3, 1), params.flip, color, self._mean_list, self._std_list)
+        else:
+            if params.flip:
+                x = x.flip(-1)
+            x = torch.div(x, 255.0, out=torch.empty(x.shape, dtype=torch.float32, device=x.device))  # planar
+            if color is not None:
+                x = apply_color_batch(x.unsqueeze(0), [color])[0]
+            x = self.normalize(x)
         if self.erasing is not None and params.extra_seed is not None:
             x = self.erasing(x, seed=params.extra_seed)
         return x

@@ -1,22 +1,23 @@
 #!/usr/bin/env python3
-"""Augmentation benchmark: the per-op profile of a 224² MoCo-v2 clip, before (PIL, the previous
-path and PySlowFast's) and after (the tensor kernels), and the on-device batched path against a
-per-sample loop.
+"""Augmentation benchmark: the per-op profile of a 224² MoCo-v2 clip in three implementations (PIL,
+the previous path and PySlowFast's; the torch kernels; the fused numba kernels), and the on-device
+batched path against a per-sample loop.
 
     python benchmarks/bench_augment.py [--clip PATH] [--frames 8] [--size 224] [--batch 16]
 
 All figures are single-threaded, best of ``--repeats`` runs, on one decoded clip (the first real
 fight-surveillance clip, or a generated one), and are ratios within this run:
 
-* per op: "before" is the op as the loader ran it until 2026-12-06 (PIL on uint8, the clip as one
-  tall image); "after" is :mod:`videossl.data.transforms.color`'s kernel;
-* per clip: the mean of the whole worker path over ``--draws`` MoCo-v2 parameter draws, before and
-  after;
+* per op: "PIL" is the op as the loader ran it until 2026-12-06 (PIL on uint8, the clip as one
+  tall image); "torch" is :mod:`videossl.data.transforms.color`'s kernel; "fused" is
+  :mod:`videossl.data.transforms.fused_cpu`'s (``DATA.FUSED_CPU_AUGMENT``, the default);
+* per clip: the mean of the whole worker path over ``--draws`` MoCo-v2 parameter draws, each way;
 * on-device: ``augment_clips`` on a batch (``--batch`` clips with their own parameters) against
   ``ClipTransform.apply`` called clip by clip (the loop ``augment_batch`` used to be), on this CPU.
 """
 
 import argparse
+import copy
 import glob
 import os
 import sys
@@ -31,6 +32,7 @@ from PIL import Image, ImageEnhance, ImageFilter  # noqa: E402
 from videossl.data.collate import stack_padded  # noqa: E402
 from videossl.data.transforms import ClipTransform, ColorConfig, augment_clips, params_to_row  # noqa: E402
 from videossl.data.transforms import color as C  # noqa: E402
+from videossl.data.transforms import fused_cpu  # noqa: E402
 from videossl.data.transforms.color_pil import apply_color_pil  # noqa: E402
 from videossl.data.transforms.spatial import crop_resize  # noqa: E402
 from videossl.utils.malloc import keep_freed_memory  # noqa: E402
@@ -101,33 +103,57 @@ def main(argv=None) -> int:
         return Image.fromarray(hsv, "HSV").convert("RGB")
 
     one = torch.tensor([1.3])
+    tf = ClipTransform(size, size, [0.45] * 3, [0.225] * 3, relative_scale=(0.2, 0.766),
+                       relative_aspect=(0.75, 1.3333), color=ColorConfig((0.6, 0.6, 0.6), 0.15, 0.2, True))
+    torch_tf = copy.copy(tf)
+    torch_tf.fused_cpu = False
+    fused = fused_cpu.available()
+    K = fused_cpu._kernels if fused else None
+    xp = xf[0].transpose(0, 1).contiguous().numpy()  # 3 x T x S x S, the fused kernels' layout
+    mean32, std32 = np.full(3, 0.45, np.float32), np.full(3, 0.225, np.float32)
+
+    def fused_op(code, factor):
+        return lambda: K.pointwise(xp.copy().reshape(3, -1), np.array([code]), np.array([factor], np.float32))
+
+    def fused_blur(sigma):
+        taps = np.zeros(K.MAX_RADIUS + 1, np.float32)
+        half = C.gaussian_weights([sigma], size)[0].numpy()
+        taps[: len(half)] = half
+        return lambda: K.blur_normalize(xp.copy(), taps, mean32, std32, True)
+
     rows = [
         ("crop + resize (uint8, unchanged)", lambda: crop_resize(frames.permute(0, 3, 1, 2), box, size),
+         lambda: crop_resize(frames.permute(0, 3, 1, 2), box, size),
          lambda: crop_resize(frames.permute(0, 3, 1, 2), box, size)),
         ("to float [0, 1] (planar)", lambda: x8.float().div_(255.0),
-         lambda: torch.div(x8, 255.0, out=torch.empty(x8.shape))),
+         lambda: torch.div(x8, 255.0, out=torch.empty(x8.shape)),
+         lambda: K.to_unit(xn, np.empty(xp.shape, np.float32), False)),
         ("brightness", lambda: ImageEnhance.Brightness(img).enhance(1.3),
-         lambda: C.adjust_brightness(xf.clone(), one)),
-        ("contrast", lambda: ImageEnhance.Contrast(img).enhance(1.3), lambda: C.adjust_contrast(xf.clone(), one)),
-        ("saturation", lambda: ImageEnhance.Color(img).enhance(1.3), lambda: C.adjust_saturation(xf.clone(), one)),
-        ("hue", pil_hue, lambda: C.adjust_hue(xf.clone(), torch.tensor([0.1]))),
-        ("grayscale", lambda: img.convert("L").convert("RGB"), lambda: C.to_grey(xf.clone())),
+         lambda: C.adjust_brightness(xf.clone(), one), lambda: fused_op(K.BRIGHTNESS, 1.3)()),
+        ("contrast", lambda: ImageEnhance.Contrast(img).enhance(1.3), lambda: C.adjust_contrast(xf.clone(), one),
+         lambda: fused_op(K.CONTRAST, 1.3)()),
+        ("saturation", lambda: ImageEnhance.Color(img).enhance(1.3), lambda: C.adjust_saturation(xf.clone(), one),
+         lambda: fused_op(K.SATURATION, 1.3)()),
+        ("hue", pil_hue, lambda: C.adjust_hue(xf.clone(), torch.tensor([0.1])), lambda: fused_op(K.HUE, 0.1)()),
+        ("grayscale", lambda: img.convert("L").convert("RGB"), lambda: C.to_grey(xf.clone()),
+         lambda: fused_op(K.GREY, 0.0)()),
     ]
     for sigma in (0.5, 1.0, 2.0):
         blur = ImageFilter.GaussianBlur(radius=sigma)
         weights = C.gaussian_weights([sigma], size)
-        rows.append((f"blur sigma {sigma}", lambda b=blur: [Image.fromarray(f).filter(b) for f in xn],
-                     lambda wt=weights: C.gaussian_blur(xf, wt)))
-    tf = ClipTransform(size, size, [0.45] * 3, [0.225] * 3, relative_scale=(0.2, 0.766),
-                       relative_aspect=(0.75, 1.3333), color=ColorConfig((0.6, 0.6, 0.6), 0.15, 0.2, True))
+        rows.append((f"blur sigma {sigma} (fused: + normalise)", lambda b=blur: [Image.fromarray(f).filter(b) for f in xn],
+                     lambda wt=weights: C.gaussian_blur(xf, wt), lambda sg=sigma: fused_blur(sg)()))
     rows.append(("normalise -> C x T x H x W", lambda: xf[0].sub(tf.mean.view(1, -1, 1, 1)).div_(
-        tf.std.view(1, -1, 1, 1)).permute(1, 0, 2, 3).contiguous(), lambda: tf.normalize(xf[0])))
-    print("Per op, one clip (ms; 'before' = PIL on uint8, 'after' = tensor kernels):\n")
-    print("| op | before | after | before / after |")
-    print("|---|---|---|---|")
-    for name, before, after in rows:
+        tf.std.view(1, -1, 1, 1)).permute(1, 0, 2, 3).contiguous(), lambda: tf.normalize(xf[0]),
+        lambda: K.blur_normalize(xp.copy(), np.zeros(K.MAX_RADIUS + 1, np.float32), mean32, std32, False)))
+    print("Per op, one clip (ms; 'PIL' = PIL on uint8, the path until 2026-12-06; 'torch' = the tensor kernels "
+          "of color.py; 'fused' = the numba kernels of fused_cpu.py, each on a fresh copy of the clip):\n")
+    print("| op | PIL | torch | fused | PIL / torch | torch / fused |")
+    print("|---|---|---|---|---|---|")
+    for name, before, after, kernel in rows:
         b, a = best_ms(before, r), best_ms(after, r)
-        print(f"| {name} | {b:.2f} | {a:.2f} | {b / a:.1f}x |")
+        k = best_ms(kernel, r) if fused else float("nan")
+        print(f"| {name} | {b:.2f} | {a:.2f} | {k:.2f} | {b / a:.1f}x | {a / k:.1f}x |")
 
     draws = [tf.sample_train(np.random.default_rng(s), h, w) for s in range(args.draws)]
 
@@ -143,20 +169,23 @@ def main(argv=None) -> int:
         return best / len(draws) * 1e3
 
     b = mean_ms(lambda d: before_apply(tf, frames, d))
-    a = mean_ms(lambda d: tf.apply(frames, d))
-    print(f"\nWhole worker path, mean over {len(draws)} MoCo-v2 draws (jitter p 0.8, grey p 0.2, blur p 0.5): "
-          f"before {b:.2f} ms, after {a:.2f} ms a clip ({b / a:.1f}x)")
+    a = mean_ms(lambda d: torch_tf.apply(frames, d))
+    k = mean_ms(lambda d: tf.apply(frames, d)) if fused else float("nan")
+    print(f"\nWhole worker path, mean over {len(draws)} MoCo-v2 draws (jitter p 0.8, grey p 0.2, blur p 0.5), "
+          f"ms a clip: PIL {b:.2f}, torch kernels {a:.2f}, fused kernels {k:.2f} "
+          f"(PIL / torch {b / a:.1f}x, torch / fused {a / k:.1f}x)")
 
     batch = draws[: args.batch]
     clips = [frames] * len(batch)
     params_rows = torch.stack([params_to_row(d, h, w) for d in batch])
     stacked = stack_padded(clips)
-    loop = best_ms(lambda: torch.stack([tf.apply(f, d) for f, d in zip(clips, batch)]), 3)
+    loop = best_ms(lambda: torch.stack([torch_tf.apply(f, d) for f, d in zip(clips, batch)]), 3)
+    loop_fused = best_ms(lambda: torch.stack([tf.apply(f, d) for f, d in zip(clips, batch)]), 3)
     batched = best_ms(lambda: augment_clips(stacked, params_rows, size, tf.mean.view(-1), tf.std.view(-1)), 3)
     n = len(batch)
     print(f"\nOn-device path on this CPU, {n} clips with their own parameters: batched augment_clips "
-          f"{n / batched * 1e3:.1f} clips/s, per-sample loop {n / loop * 1e3:.1f} clips/s "
-          f"(batched / loop {loop / batched:.2f}x)")
+          f"{n / batched * 1e3:.1f} clips/s, per-sample loop {n / loop * 1e3:.1f} clips/s with the torch kernels "
+          f"(batched / loop {loop / batched:.2f}x), {n / loop_fused * 1e3:.1f} clips/s with the fused kernels")
     if torch.cuda.is_available():
         dev = stacked.cuda()
         rows_dev = params_rows.cuda()

@@ -157,3 +157,10 @@ def test_clip_transform_uses_the_kernels_and_falls_back_without_numba(monkeypatc
     assert torch.equal(fused.apply(frames, p), plain.apply(frames, p)) and len(calls) == 10
     with pytest.raises(RuntimeError, match="numba"):
         real(frames, False, None, MEAN, STD)
+
+
+def test_frames_it_cannot_take_are_refused_with_their_shape():
+    with pytest.raises(ValueError, match=r"float32 \(2, 8, 8, 3\)"):
+        fused_cpu.augment_clip(torch.zeros(2, 8, 8, 3), False, None, MEAN, STD)
+    with pytest.raises(ValueError, match=r"\(2, 8, 8, 1\)"):
+        fused_cpu.augment_clip(torch.zeros(2, 8, 8, 1, dtype=torch.uint8), False, None, MEAN, STD)

@@ -127,7 +127,8 @@ class ClipTransform:
         if self.randaug is not None and params.extra_seed is not None and not is_flow and x.device.type == "cpu":
             x = self.randaug(x.permute(0, 2, 3, 1), seed=params.extra_seed).permute(0, 3, 1, 2)
         color = (self.flow_params(params) if is_flow else params).color
-        if self.fused_cpu and x.device.type == "cpu" and x.dtype == torch.uint8 and fused_cpu.available():
+        if (self.fused_cpu and x.device.type == "cpu" and x.dtype == torch.uint8 and x.shape[1] == 3
+                and fused_cpu.available()):
             x = fused_cpu.augment_clip(x.permute(0, 2, 3, 1), params.flip, color, self._mean_list, self._std_list)
         else:
             if params.flip:

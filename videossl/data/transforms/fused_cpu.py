@@ -73,6 +73,9 @@ def augment_clip(frames: torch.Tensor, flip: bool, color: Optional[ColorParams],
     """
     if not available():
         raise RuntimeError("augment_clip needs numba (pip install numba); ClipTransform falls back by itself")
+    if frames.dtype != torch.uint8 or frames.dim() != 4 or frames.shape[-1] != 3 or frames.device.type != "cpu":
+        raise ValueError(f"augment_clip takes uint8 T x H x W x 3 frames on the CPU, "
+                         f"got {frames.dtype} {tuple(frames.shape)} on {frames.device}")
     k = _kernels
     t, h, w, _ = frames.shape
     src = frames.numpy()

@@ -164,3 +164,5 @@ def test_frames_it_cannot_take_are_refused_with_their_shape():
         fused_cpu.augment_clip(torch.zeros(2, 8, 8, 3), False, None, MEAN, STD)
     with pytest.raises(ValueError, match=r"\(2, 8, 8, 1\)"):
         fused_cpu.augment_clip(torch.zeros(2, 8, 8, 1, dtype=torch.uint8), False, None, MEAN, STD)
+    with pytest.raises(ValueError, match="3 means"):
+        fused_cpu.augment_clip(torch.zeros(2, 8, 8, 3, dtype=torch.uint8), False, None, [0.5], [0.25])

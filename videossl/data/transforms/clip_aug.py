@@ -95,7 +95,7 @@ class ClipTransform:
         self.flow_color = flow_color
         self.randaug = randaug
         self.erasing = erasing
-        self.fused_cpu = fused
+        self.fused_cpu = fused and len(mean) == 3 and len(std) == 3
         self._mean_list, self._std_list = [float(v) for v in mean], [float(v) for v in std]
 
     # -- parameters -------------------------------------------------------------

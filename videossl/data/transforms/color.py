@@ -177,7 +177,8 @@ def gaussian_blur(x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
 
 # -- a clip's or a batch's colour parameters ------------------------------------------------------
 _JITTER_OPS = (adjust_brightness, adjust_contrast, adjust_saturation, adjust_hue)
-_IDENTITY = (1.0, 1.0, 1.0, 0.0)
+#: The jitter factors (brightness, contrast, saturation, hue) that leave a clip unchanged; those ops are skipped.
+IDENTITY_FACTORS = (1.0, 1.0, 1.0, 0.0)
 
 
 def _apply_to(x: torch.Tensor, rows: torch.Tensor, op, *args) -> None:
@@ -208,7 +209,7 @@ def apply_color_batch(x: torch.Tensor, params: Sequence[Optional[ColorParams]]) 
     for pos in range(4):
         for op in range(4):
             run(lambda p: (p.jitter is not None and p.jitter[0][pos] == op
-                           and p.jitter[1][op] != _IDENTITY[op]), _JITTER_OPS[op], lambda p: p.jitter[1][op])
+                           and p.jitter[1][op] != IDENTITY_FACTORS[op]), _JITTER_OPS[op], lambda p: p.jitter[1][op])
     run(lambda p: p.gray and not p.gray_first, to_grey)
     side = min(x.shape[-2:])
     blurred = rows(lambda p: p.blur_sigma is not None and blur_kernel_size(p.blur_sigma, side) >= 3)

@@ -23,10 +23,9 @@ from typing import Optional, Sequence
 import numpy as np
 import torch
 
-from .color import ColorParams, apply_color_batch, blur_kernel_size, gaussian_weights
+from .color import IDENTITY_FACTORS, ColorParams, apply_color_batch, blur_kernel_size, gaussian_weights
 
 _kernels = None
-_IDENTITY = (1.0, 1.0, 1.0, 0.0)
 
 
 def available() -> bool:
@@ -52,7 +51,7 @@ def _op_list(color: Optional[ColorParams]):
         if color.jitter is not None:
             order, values = color.jitter
             codes = (k.BRIGHTNESS, k.CONTRAST, k.SATURATION, k.HUE)
-            ops += [(codes[op], values[op]) for op in order if values[op] != _IDENTITY[op]]
+            ops += [(codes[op], values[op]) for op in order if values[op] != IDENTITY_FACTORS[op]]
         if color.gray and not color.gray_first:
             ops.append((k.GREY, 0.0))
     return np.array([c for c, _ in ops], dtype=np.int64), np.array([f for _, f in ops], dtype=np.float32)
